@@ -1,0 +1,238 @@
+"""Turn any drawing or picture of a digit into the 28x28 image MNIST would have made of it.
+
+MNIST was made in four steps (LeCun et al.): size-normalise into a 20x20 box keeping the aspect ratio,
+anti-alias, place in 28x28 so that the centre of mass sits at the centre, bright ink on a dark background.
+:func:`to_mnist` does the same for the drawing pad, the CLI and any image a user gives:
+
+1. **normalise** to float in [0, 1]: integers / 255 (/ 65535 if values exceed 255, by their maximum beyond
+   that); floats are taken as [0, 1], or as a 0..255 scale if their maximum exceeds 1; negatives clip to 0.
+   Colour (HxWx3) becomes luminance (ITU-R 601 weights, as Pillow's "L"); an alpha channel (HxWx2 or
+   HxWx4) is composited on white, like :func:`~nnstudio.data.load_image`.
+2. **polarity**: ``"auto"`` inverts dark-on-light images, detected from the outer frame of pixels: if the
+   frame's median is above the midpoint of the image's darkest and brightest values, the background is
+   light. ``"bright"`` (bright ink on dark) or ``"dark"`` (dark ink on light) force it.
+3. **background removal**: the frame's median (the background level, e.g. grey paper) is subtracted, so a
+   scan's background becomes 0. (If the frame is mostly ink, the image minimum is used instead.)
+4. **blank check**: if no pixel is at least :data:`BLANK_LEVEL` above the background, the image is blank:
+   the result is all zeros (a state, not an error; see :func:`is_blank`).
+5. **crop** to the bounding box of pixels above :data:`INK_THRESHOLD` x the brightest ink.
+6. **resize** so the longer side is 20 px, keeping the aspect ratio: exact area-weighted resampling (a box
+   filter: each output pixel is the mean of the input area it covers) when shrinking, linear interpolation
+   when enlarging, done as two small matrix products (separable), so it is fast and deterministic.
+7. **centre** by an *integer* shift, as MNIST did: the 20-px image is pasted into 28x28 at the offset that
+   brings its centre of mass (row, col in pixel-index coordinates) closest to (14, 14), clipped so nothing
+   falls off. The centre of mass therefore ends within 0.5 px of (14, 14) (MNIST's own training images span
+   13.48..14.50), and no extra blur is added. No sub-pixel shift: it would blur strokes and MNIST has none.
+8. **rescale** so the brightest pixel is 1.
+
+Only NumPy; no Qt, no Pillow. A 280x280 input takes well under 1 ms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import DataError
+
+__all__ = [
+    "BLANK_LEVEL",
+    "BOX",
+    "INK_THRESHOLD",
+    "SIZE",
+    "TARGET_CENTER",
+    "center_of_mass",
+    "ink_map",
+    "is_blank",
+    "resample_matrix",
+    "to_mnist",
+    "to_mnist_uint8",
+]
+
+SIZE = 28  #: output side
+BOX = 20  #: the digit's longer side after size normalisation
+TARGET_CENTER = 14.0  #: centre of mass target (row and column, pixel-index coordinates), as in MNIST
+INK_THRESHOLD = 0.05  #: crop threshold, as a fraction of the brightest ink
+BLANK_LEVEL = 0.05  #: an image whose ink never rises this far above its background (on a 0..1 scale) is blank
+
+_LUMA = np.array([0.299, 0.587, 0.114])
+_POLARITIES = ("auto", "bright", "dark")
+
+
+def _normalise(a: np.ndarray) -> np.ndarray:
+    """Any real/bool array → a new float64 array in [0, 1] (see module doc, step 1)."""
+    kind = a.dtype.kind
+    if kind == "b":
+        return a.astype(np.float64)
+    if a.dtype == np.uint8:
+        return a * (1.0 / 255.0)
+    if kind in "iu":
+        f = a.astype(np.float64)
+        top = float(f.max())
+        f *= 1.0 / (255.0 if top <= 255.0 else 65535.0 if top <= 65535.0 else top)
+        return np.maximum(f, 0.0, out=f)
+    if kind == "f":
+        f = a.astype(np.float64)
+        if not np.isfinite(f).all():
+            raise DataError(f"image: contains NaN or infinite values (shape {_shape(a)})")
+        top = float(f.max())
+        if top > 1.0:
+            f *= 1.0 / (255.0 if top <= 255.0 else top)
+        return np.minimum(np.maximum(f, 0.0, out=f), 1.0, out=f)
+    raise DataError(f"image: unsupported pixel type {a.dtype} (expected uint8, integer, float or bool)")
+
+
+def _shape(a: np.ndarray) -> str:
+    return "x".join(map(str, a.shape)) if a.ndim else "scalar"
+
+
+def _gray01(image: object) -> np.ndarray:
+    """Validate the input and return a 2-D float64 array in [0, 1]."""
+    try:
+        a = np.asarray(image)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"image: not an array ({' '.join(str(exc).split())})") from None
+    if a.dtype.kind not in "biuf":
+        raise DataError(f"image: unsupported pixel type {a.dtype} (expected uint8, integer, float or bool)")
+    if a.ndim == 3 and a.shape[2] in (1, 2, 3, 4):
+        channels = a.shape[2]
+    elif a.ndim == 2:
+        channels = 0
+    else:
+        raise DataError(
+            f"image: expected a 2-D grayscale array or an HxWx3/HxWx4 colour array, got shape {_shape(a)}"
+        )
+    if a.size == 0:
+        raise DataError(f"image: empty array (shape {_shape(a)})")
+    f = _normalise(a)
+    if channels == 0:
+        return f
+    if channels == 1:
+        return f[:, :, 0]
+    if channels == 2:
+        gray, alpha = f[:, :, 0], f[:, :, 1]
+    else:
+        gray = _LUMA[0] * f[:, :, 0] + _LUMA[1] * f[:, :, 1] + _LUMA[2] * f[:, :, 2]
+        alpha = f[:, :, 3] if channels == 4 else None
+    if alpha is not None:
+        gray = gray * alpha + (1.0 - alpha)  # composite on white
+    return np.minimum(gray, 1.0, out=gray)
+
+
+def _frame(g: np.ndarray) -> np.ndarray:
+    """The outer ring of pixels (the whole image if it is 1 or 2 pixels thin)."""
+    if g.shape[0] <= 2 or g.shape[1] <= 2:
+        return g.ravel()
+    return np.concatenate((g[0], g[-1], g[1:-1, 0], g[1:-1, -1]))
+
+
+def ink_map(image: object, *, polarity: str = "auto") -> np.ndarray:
+    """Steps 1-3: a float64 2-D array of ink in [0, 1] (bright ink on a zero background), same size as input."""
+    if polarity not in _POLARITIES:
+        raise ValueError(f"polarity must be one of {_POLARITIES}, got {polarity!r}")
+    g = _gray01(image)
+    frame = _frame(g)
+    border = float(np.median(frame))
+    if polarity == "auto":
+        lo, hi = float(g.min()), float(g.max())
+        invert = border > 0.5 * (lo + hi) and hi > lo
+    else:
+        invert = polarity == "dark"
+    if invert:
+        g = 1.0 - g
+        border = 1.0 - border
+    top = float(g.max())
+    background = border if border < 0.5 * top else float(g.min())
+    if background > 0.0:
+        g = g - background
+        np.maximum(g, 0.0, out=g)
+    return g
+
+
+def is_blank(image: object, *, polarity: str = "auto") -> bool:
+    """True if the image holds no ink (nothing rises :data:`BLANK_LEVEL` above the background)."""
+    return float(ink_map(image, polarity=polarity).max()) < BLANK_LEVEL
+
+
+def resample_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) matrix that resamples a 1-D signal of n_in pixels to n_out pixels; rows sum to 1.
+
+    Shrinking (n_out <= n_in) is exact area averaging: output pixel i covers input interval
+    [i*s, (i+1)*s) with s = n_in/n_out, weighted by overlap. Enlarging is linear interpolation between pixel
+    centres (edges clamped).
+    """
+    if n_in < 1 or n_out < 1:
+        raise ValueError("resample_matrix needs positive sizes")
+    if n_out <= n_in:
+        s = n_in / n_out
+        edges = np.arange(n_out + 1) * s
+        j = np.arange(n_in)
+        lo = np.maximum(edges[:-1, None], j[None, :])
+        hi = np.minimum(edges[1:, None], j[None, :] + 1)
+        return np.clip(hi - lo, 0.0, None) / s
+    x = (np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5
+    x = np.clip(x, 0.0, n_in - 1)
+    x0 = np.floor(x).astype(np.intp)
+    x1 = np.minimum(x0 + 1, n_in - 1)
+    t = x - x0
+    m = np.zeros((n_out, n_in))
+    rows = np.arange(n_out)
+    np.add.at(m, (rows, x0), 1.0 - t)
+    np.add.at(m, (rows, x1), t)
+    return m
+
+
+def center_of_mass(img: object) -> tuple[float, float]:
+    """Intensity-weighted centre (row, col) in pixel-index coordinates (pixel (0, 0) is at 0.0, 0.0).
+
+    For an image without mass, returns the geometric centre ((h-1)/2, (w-1)/2).
+    """
+    a = np.asarray(img, dtype=np.float64)
+    if a.ndim != 2 or a.size == 0:
+        raise DataError(f"image: center_of_mass needs a non-empty 2-D array, got shape {_shape(a)}")
+    total = float(a.sum())
+    if not total > 0:
+        return ((a.shape[0] - 1) / 2.0, (a.shape[1] - 1) / 2.0)
+    rows = float(a.sum(axis=1) @ np.arange(a.shape[0])) / total
+    cols = float(a.sum(axis=0) @ np.arange(a.shape[1])) / total
+    return rows, cols
+
+
+def _round_half_up(x: float) -> int:
+    return int(np.floor(x + 0.5))
+
+
+def to_mnist(image: object, *, polarity: str = "auto") -> np.ndarray:
+    """MNIST-style 28x28 float64 image in [0, 1], bright ink on black (see the module docstring).
+
+    ``image``: 2-D array of any size (uint8 0..255, float 0..1, ...), or HxWx3 / HxWx4 colour.
+    ``polarity``: ``"auto"`` (detect from the border), ``"bright"`` (bright ink on dark) or ``"dark"``.
+    A blank image gives all zeros. Invalid input (not 2-D/colour, empty, NaN) raises DataError.
+    """
+    ink = ink_map(image, polarity=polarity)
+    out = np.zeros((SIZE, SIZE), dtype=np.float64)
+    top = float(ink.max())
+    if top < BLANK_LEVEL:
+        return out
+    mask = ink > INK_THRESHOLD * top
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    nh = BOX if h >= w else max(1, min(BOX, _round_half_up(h * scale)))
+    nw = BOX if w >= h else max(1, min(BOX, _round_half_up(w * scale)))
+    small = resample_matrix(h, nh) @ crop @ resample_matrix(w, nw).T
+    cr, cc = center_of_mass(small)
+    r0 = min(max(_round_half_up(TARGET_CENTER - cr), 0), SIZE - nh)
+    c0 = min(max(_round_half_up(TARGET_CENTER - cc), 0), SIZE - nw)
+    out[r0 : r0 + nh, c0 : c0 + nw] = small
+    peak = float(out.max())
+    if peak > 0:
+        out /= peak
+    np.clip(out, 0.0, 1.0, out=out)
+    return out
+
+
+def to_mnist_uint8(image: object, *, polarity: str = "auto") -> np.ndarray:
+    """:func:`to_mnist` as a uint8 0..255 array (what the MNIST IDX files hold)."""
+    return np.floor(to_mnist(image, polarity=polarity) * 255.0 + 0.5).astype(np.uint8)

@@ -1,0 +1,137 @@
+"""The trainer: one mini-batch per step, exact SGD, bit-for-bit replay."""
+
+import numpy as np
+import pytest
+
+from nnstudio.core import DivergedError, Network, Trainer
+
+
+def toy_data(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    x = (rng.random((n, 12)) * 255).astype(np.uint8)
+    y = (x[:, :4].argmax(axis=1)).astype(np.uint8)  # learnable: which of the first four is brightest
+    return x, y
+
+
+def make(batch_size=10, lr=1.5, seed=0, **kw):
+    x, y = toy_data()
+    net = Network((12, 8, 6, 4), seed=seed, **kw)
+    return Trainer(net, x[:160], y[:160], x[160:], y[160:], learning_rate=lr, batch_size=batch_size, seed=seed)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("cost", ["quadratic", "cross-entropy"])
+@pytest.mark.parametrize("as_float", [False, True])
+def test_each_step_is_exactly_minus_eta_times_the_mean_gradient(activation, cost, as_float):
+    tr = make(batch_size=7, activation=activation, cost=cost, lr=0.8)
+    if as_float:
+        tr.train_x = tr.train_x / 255.0
+    ref = tr.network.copy()
+    for _ in range(5):
+        r = tr.step()
+        x, y = tr.batch_examples(r)
+        gw, gb = ref.backprop(x, y)
+        assert r.cost == pytest.approx(ref.cost_of(x, y), abs=1e-12)
+        for l in range(3):
+            np.testing.assert_allclose(tr.network.weights[l], ref.weights[l] - 0.8 * gw[l], atol=1e-13)
+            np.testing.assert_allclose(tr.network.biases[l], ref.biases[l] - 0.8 * gb[l], atol=1e-13)
+        ref.set_params(tr.network.params)
+
+
+def test_reports_and_epochs():
+    tr = make(batch_size=30)
+    reports = tr.run_epoch()
+    assert len(reports) == 6  # 160 = 5 × 30 + 10
+    assert [r.batch for r in reports] == list(range(6))
+    assert [r.batch_size for r in reports] == [30] * 5 + [10]
+    idx = np.concatenate([r.indices for r in reports])
+    assert sorted(idx) == list(range(160))  # every example once per epoch
+    end = reports[-1].epoch_end
+    assert end is not None and end.epoch == 1 and 0 <= end.test_accuracy <= 1
+    assert all(r.epoch_end is None for r in reports[:-1])
+    assert reports[-1].examples_seen == 160 and reports[-1].step == 6
+    assert tr.epoch == 1 and tr.history == [end]
+
+
+def test_rewind_replays_bit_for_bit():
+    tr = make()
+    first = [tr.step() for _ in range(37)]
+    w_after = tr.network.get_params()
+    tr.rewind()
+    second = [tr.step() for _ in range(37)]
+    for a, b in zip(first, second):
+        assert a.cost == b.cost
+        np.testing.assert_array_equal(a.indices, b.indices)
+    for a, b in zip(w_after, tr.network.params):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_same_seed_same_run_and_reset_changes_it():
+    a, b = make(seed=4), make(seed=4)
+    for _ in range(20):
+        assert a.step().cost == b.step().cost
+    b.reset(seed=5)
+    assert not np.array_equal(a.network.params[0], b.network.params[0])
+    b.reset(seed=4)
+    a.rewind()
+    for _ in range(20):
+        assert a.step().cost == b.step().cost
+
+
+def test_learning_rate_and_batch_size_change_at_the_next_step():
+    tr = make()
+    tr.step()
+    tr.learning_rate = 0.0
+    before = tr.network.get_params()
+    r = tr.step()
+    assert r.learning_rate == 0.0
+    for a, b in zip(before, tr.network.params):
+        np.testing.assert_array_equal(a, b)
+    tr.batch_size = 25
+    r = tr.step()
+    assert r.batch_size == 25 and len(r.indices) == 25
+
+
+def test_training_learns():
+    tr = make(batch_size=10, lr=3.0)
+    tr.epochs = 40
+    tr.run()
+    assert tr.history[-1].test_accuracy > 0.8
+    assert tr.history[-1].train_cost < tr.history[0].train_cost
+
+
+@pytest.mark.parametrize("numpy_errors", ["raise", "ignore"])
+def test_divergence_restores_finite_weights_and_stops(numpy_errors):
+    tr = make(activation="relu")
+    for _ in range(3):
+        tr.step()
+    tr.learning_rate = 1e300
+    with np.errstate(all=numpy_errors), pytest.raises(DivergedError, match="learning rate"):
+        tr.run(epochs=5)
+    assert all(np.isfinite(p).all() for p in tr.network.params)
+    tr.learning_rate = 0.5  # the learner lowers it and carries on
+    assert np.isfinite(tr.step().cost)
+
+
+def test_divergence_report_in_the_generator():
+    tr = make(activation="relu", lr=1e300)
+    tr.epochs = 100
+    with np.errstate(all="ignore"):
+        reports = list(tr.steps())
+    assert reports[-1].diverged and len(reports) < 100 * 16
+    assert all(np.isfinite(p).all() for p in tr.network.params)
+
+
+def test_epochs_limit_ends_the_generator():
+    tr = make(batch_size=80)
+    tr.epochs = 2
+    reports = list(tr.steps())
+    assert len(reports) == 4 and tr.finished
+
+
+def test_bad_data_is_refused():
+    net = Network((12, 4), seed=0)
+    with pytest.raises(ValueError):
+        Trainer(net, np.zeros((5, 11)), np.zeros(5, int))
+    with pytest.raises(ValueError):
+        Trainer(net, np.zeros((5, 12)), np.zeros(4, int))

@@ -1,0 +1,248 @@
+"""MNIST-style preprocessing of drawings: centring, size, polarity, blanks, invalid input, speed."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from nnstudio.data import DataError, center_of_mass, is_blank, load_dataset, to_mnist, to_mnist_uint8
+from nnstudio.data.preprocess import resample_matrix
+
+TOL = 0.5 + 1e-9  # integer-shift centring: the centre of mass lands within half a pixel of (14, 14)
+
+
+def draw_digit(canvas=(280, 280), top_left=(40, 60), scale=1.0, thickness=6, dark_on_light=False):
+    """A '7' with a bar, drawn as thick strokes on a canvas (uint8, bright ink on black unless dark_on_light)."""
+    h, w = canvas
+    yy, xx = np.mgrid[:h, :w].astype(np.float64)
+    y0, x0 = top_left
+    strokes = [((0, 0), (0, 100)), ((0, 100), (160, 40)), ((80, 30), (80, 110))]
+    img = np.zeros(canvas)
+    for (ay, ax), (by, bx) in strokes:
+        a = np.array([y0 + ay * scale, x0 + ax * scale])
+        b = np.array([y0 + by * scale, x0 + bx * scale])
+        d = b - a
+        t = np.clip(((yy - a[0]) * d[0] + (xx - a[1]) * d[1]) / (d @ d), 0, 1)
+        dist = np.hypot(yy - (a[0] + t * d[0]), xx - (a[1] + t * d[1]))
+        img = np.maximum(img, np.clip(thickness * scale / 2 - dist + 0.5, 0, 1))  # anti-aliased edge
+    img = (img * 255).round().astype(np.uint8)
+    return 255 - img if dark_on_light else img
+
+
+def bbox(img):
+    rows = np.flatnonzero(img.any(axis=1))
+    cols = np.flatnonzero(img.any(axis=0))
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+def crop(img):
+    rows = np.flatnonzero(img.any(axis=1))
+    cols = np.flatnonzero(img.any(axis=0))
+    return img[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def check_mnist_like(out):
+    assert out.shape == (28, 28) and out.dtype == np.float64
+    assert out.min() >= 0.0 and out.max() == pytest.approx(1.0)
+    r, c = center_of_mass(out)
+    assert abs(r - 14) <= TOL and abs(c - 14) <= TOL, (r, c)
+    assert max(bbox(out > 0)) == 20
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"top_left": (5, 5)},
+        {"top_left": (100, 150), "scale": 0.5},
+        {"top_left": (10, 10), "scale": 1.5},
+        {"scale": 0.3, "thickness": 4},
+        {"thickness": 25},
+        {"canvas": (400, 200), "top_left": (200, 20), "scale": 0.9},
+        {"canvas": (60, 60), "top_left": (5, 5), "scale": 0.25},
+    ],
+)
+def test_centre_of_mass_and_size(kwargs):
+    check_mnist_like(to_mnist(draw_digit(**kwargs)))
+
+
+def test_translation_invariant():
+    a = to_mnist(draw_digit(top_left=(10, 10)))
+    b = to_mnist(draw_digit(top_left=(90, 150)))
+    np.testing.assert_array_equal(a, b)
+
+
+def test_scale_changes_little():
+    a = to_mnist(draw_digit(scale=0.5, thickness=12))
+    b = to_mnist(draw_digit(scale=1.5, thickness=12))
+    assert np.abs(a - b).mean() < 0.03
+
+
+def test_polarity_inversion_gives_same_output():
+    img = draw_digit()
+    out = to_mnist(img)
+    np.testing.assert_allclose(to_mnist(255 - img), out, atol=1e-12)
+    np.testing.assert_allclose(to_mnist(255 - img, polarity="dark"), out, atol=1e-12)
+    np.testing.assert_allclose(to_mnist(img, polarity="bright"), out, atol=1e-12)
+    np.testing.assert_allclose(to_mnist(img / 255.0), out, atol=1e-12)
+
+
+def test_grey_paper_scan():
+    ink = draw_digit().astype(np.float64) / 255
+    scan = 0.85 - 0.7 * ink + np.random.default_rng(1).uniform(-0.02, 0.02, ink.shape)  # grey paper, dark ink
+    out = to_mnist(np.clip(scan, 0, 1))
+    check_mnist_like(out)
+    # the same digit, give or take a one-pixel shift (both centres of mass are within 0.5 px of 14)
+    clean = crop(to_mnist(draw_digit()))
+    assert crop(out).shape == clean.shape
+    assert np.abs(crop(out) - clean).mean() < 0.03
+
+
+def test_colour_and_alpha_inputs():
+    gray = draw_digit()
+    ref = to_mnist(gray)
+    rgb = np.repeat(gray[:, :, None], 3, axis=2)
+    np.testing.assert_allclose(to_mnist(rgb), ref, atol=1e-9)
+    # black ink whose alpha is the stroke, on a transparent background (a typical canvas export)
+    rgba = np.zeros(gray.shape + (4,), np.uint8)
+    rgba[:, :, 3] = gray
+    np.testing.assert_allclose(to_mnist(rgba), ref, atol=1e-9)
+    np.testing.assert_allclose(to_mnist(gray[:, :, None]), ref, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [
+        np.zeros((280, 280), np.uint8),
+        np.full((100, 50), 255, np.uint8),
+        np.full((28, 28), 0.5),
+        np.ones((10, 10)),
+        np.full((64, 64, 4), 0, np.uint8),  # fully transparent
+        np.random.default_rng(0).integers(0, 8, (50, 50)).astype(np.uint8),  # faint sensor noise
+    ],
+)
+def test_blank(blank):
+    assert is_blank(blank)
+    out = to_mnist(blank)
+    assert out.shape == (28, 28) and not out.any()
+
+
+def test_not_blank():
+    assert not is_blank(draw_digit())
+    tiny = np.zeros((50, 50), np.uint8)
+    tiny[20, 30] = 255
+    assert not is_blank(tiny)
+    out = to_mnist(tiny)  # a single dot is size-normalised like anything else: a 20x20 square
+    assert out.max() == 1.0 and bbox(out > 0) == (20, 20)
+    r, c = center_of_mass(out)
+    assert abs(r - 14) <= TOL and abs(c - 14) <= TOL
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.zeros(10),
+        np.zeros((0, 5)),
+        np.zeros((5, 0), np.uint8),
+        np.zeros((4, 4, 5)),
+        np.zeros((2, 2, 2, 2)),
+        np.array(3.0),
+        np.full((5, 5), np.nan),
+        np.array([[1, np.inf]]),
+        np.array([["a", "b"]]),
+        np.zeros((3, 3), np.complex128),
+        [[1, 2], [3]],
+    ],
+)
+def test_invalid_input(bad):
+    with pytest.raises(DataError) as err:
+        to_mnist(bad)
+    assert str(err.value).startswith("image: ")
+    with pytest.raises(DataError):
+        is_blank(bad)
+
+
+def test_bad_polarity_is_a_programming_error():
+    with pytest.raises(ValueError):
+        to_mnist(draw_digit(), polarity="inverted")
+
+
+def test_uint8_variant_and_determinism():
+    img = draw_digit(scale=0.7)
+    a, b = to_mnist_uint8(img), to_mnist_uint8(img)
+    assert a.dtype == np.uint8 and a.max() == 255
+    np.testing.assert_array_equal(a, b)
+
+
+def test_real_mnist_digits_are_nearly_fixed_points():
+    """MNIST digits are already MNIST-style: preprocessing them should (almost) give them back."""
+    x = load_dataset("mnist-sample").test_images[:300]
+    diffs = np.array([np.abs(to_mnist(d) - d / 255.0).mean() for d in x])
+    assert diffs.mean() < 0.005
+    assert (diffs < 0.004).mean() > 0.85
+
+
+def test_center_of_mass():
+    img = np.zeros((28, 28))
+    assert center_of_mass(img) == (13.5, 13.5)
+    img[3, 7] = 1
+    img[5, 7] = 1
+    assert center_of_mass(img) == (4.0, 7.0)
+    with pytest.raises(DataError):
+        center_of_mass(np.zeros(5))
+
+
+@pytest.mark.parametrize("n_in, n_out", [(280, 20), (21, 20), (20, 20), (7, 20), (1, 20), (1000, 3), (3, 1)])
+def test_resample_matrix(n_in, n_out):
+    m = resample_matrix(n_in, n_out)
+    assert m.shape == (n_out, n_in)
+    np.testing.assert_allclose(m.sum(axis=1), 1.0)
+    assert (m >= 0).all()
+    if n_out <= n_in:  # area averaging conserves mass
+        np.testing.assert_allclose(m.sum(axis=0) * n_in / n_out, 1.0)
+
+
+def test_speed_280x280():
+    img = draw_digit()
+    for _ in range(20):
+        to_mnist(img)
+    times = []
+    for _ in range(200):
+        t = time.perf_counter()
+        to_mnist(img)
+        times.append(time.perf_counter() - t)
+    assert min(times) < 0.002, f"best {min(times) * 1e3:.2f} ms"
+    assert float(np.median(times)) < 0.004, f"median {np.median(times) * 1e3:.2f} ms"
+
+
+# ------------------------------------------------------------------------------------------------ fuzz
+
+_dtypes = st.sampled_from([np.uint8, np.uint16, np.int16, np.int64, np.float16, np.float32, np.float64, np.bool_])
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    arr=_dtypes.flatmap(
+        lambda dt: hnp.arrays(dt, hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=12))
+    ),
+    polarity=st.sampled_from(["auto", "bright", "dark"]),
+)
+def test_fuzz_to_mnist(arr, polarity):
+    valid = arr.size > 0 and (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] <= 4))
+    if arr.dtype.kind == "f" and arr.size and not np.isfinite(arr.astype(np.float64)).all():
+        valid = False
+    try:
+        out = to_mnist(arr, polarity=polarity)
+    except DataError as exc:
+        assert not valid, f"valid input rejected: {exc}"
+        return
+    assert valid
+    assert out.shape == (28, 28) and out.dtype == np.float64
+    assert np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
+    assert out.max() in (0.0, 1.0)
+    assert is_blank(arr, polarity=polarity) == (out.max() == 0.0)
