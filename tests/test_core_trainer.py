@@ -135,3 +135,16 @@ def test_bad_data_is_refused():
         Trainer(net, np.zeros((5, 11)), np.zeros(5, int))
     with pytest.raises(ValueError):
         Trainer(net, np.zeros((5, 12)), np.zeros(4, int))
+
+
+def test_weight_decay_shrinks_weights_not_biases():
+    tr = make(batch_size=7, lr=0.8)
+    tr.weight_decay = 5.0
+    ref = tr.network.copy()
+    r = tr.step()
+    x, y = tr.batch_examples(r)
+    gw, gb = ref.backprop(x, y)
+    shrink = 1 - 0.8 * 5.0 / 160
+    for l in range(3):
+        np.testing.assert_allclose(tr.network.weights[l], shrink * ref.weights[l] - 0.8 * gw[l], atol=1e-13)
+        np.testing.assert_allclose(tr.network.biases[l], ref.biases[l] - 0.8 * gb[l], atol=1e-13)

@@ -101,6 +101,7 @@ class Trainer:
         seed: int | None = 0,
         eval_limit: int | None = None,
         checkpoint_every: int = 200,
+        weight_decay: float = 0.0,
     ):
         train_x = np.asarray(train_x)
         if train_x.ndim == 3:
@@ -124,6 +125,9 @@ class Trainer:
         self.batch_size = int(batch_size)
         self.epochs = epochs
         self.eval_limit = eval_limit
+        #: L2 regularisation λ: each step first shrinks the weights (not the biases) by the
+        #: factor 1 − ηλ/n (n = training-set size), as in Nielsen's book, chapter 3.
+        self.weight_decay = float(weight_decay)
         self.checkpoint_every = max(1, int(checkpoint_every))
         self.seed = seed
         self._initial_params = network.get_params()
@@ -257,6 +261,8 @@ class Trainer:
         params = net.params
         L = len(params)
         weights = [p[:-1].T for p in params]
+        params_w = [p[:-1] for p in params]  # the weight rows (contiguous), without the biases
+        shrink = np.array(1.0)
         acts_f = [net.layer_activation(l) for l in range(L)]
         # Sigmoid layers are computed inline (σ(z) = ½ + ½ tanh(z/2)); others by method.
         sig = [a.name == "sigmoid" for a in acts_f]
@@ -309,6 +315,9 @@ class Trainer:
                 sp_all, hidden, out, v0 = b.sp_all, b.hidden, b.views[L], b.views[0]
                 cur_m = m
             eta = self.learning_rate
+            decay = self.weight_decay
+            if decay:
+                shrink[...] = 1.0 - eta * decay / n
             try:  # (a try block costs nothing in CPython 3.11 unless it fires)
                 copyto(v0, xe[pos : pos + m])
                 # forward: z = W a + b (one product thanks to the ones column), a = f(z)
@@ -360,6 +369,8 @@ class Trainer:
                         dp = dps[l - 1]
                         dot(d, weights[l], dp)
                         multiply(dp, sps[l - 1], deltas[l - 1])
+                    if decay:
+                        multiply(params_w[l], shrink, params_w[l])
                     add(params[l], grads[l], params[l])
             except (FloatingPointError, RuntimeWarning):
                 # NumPy set to raise on overflow: the step blew up, like a NaN cost does

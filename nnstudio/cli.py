@@ -1,0 +1,454 @@
+"""The ``nnstudio`` command line.
+
+``nnstudio`` alone opens the studio window (or, with no display, trains on the embedded
+sample so it still does its main job).  The other commands are headless and never
+import Qt: ``train``, ``evaluate``, ``predict``, ``download``.
+
+Exit codes: 0 success, 1 a runtime problem (bad file, missing data, ...) reported in one
+line, 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from nnstudio import __version__
+
+PROG = "nnstudio"
+DEFAULT_MODEL_NAME = "mnist-784-16-16-10.npz"
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit code 1."""
+
+
+# --------------------------------------------------------------------------- helpers
+def _parse_sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(s) for s in text.replace("-", ",").split(",") if s.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"layer sizes must be whole numbers like 784,16,16,10, not {text!r}") from None
+    if len(sizes) < 2 or any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"need at least two positive layer sizes, got {text!r}")
+    return sizes
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {v}")
+    return v
+
+
+def _nonneg_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (v >= 0 and v < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return v
+
+
+def shipped_model_path() -> Path:
+    from nnstudio._resources import resource_path
+
+    return resource_path("models", DEFAULT_MODEL_NAME)
+
+
+def _resolve_model(text: str) -> Path:
+    if text in ("pretrained", "shipped", "default"):
+        return shipped_model_path()
+    return Path(text)
+
+
+def _load_dataset(name: str, quiet: bool):
+    from nnstudio.data import dataset_status, load_dataset
+
+    progress = None
+    bar = None
+    if not quiet and name in ("mnist", "fashion-mnist") and dataset_status(name) == "not downloaded":
+        progress, bar = _download_progress()
+    try:
+        return load_dataset(name, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _download_progress():
+    from tqdm import tqdm
+
+    state = {"bar": None, "file": None}
+
+    def progress(done, total, filename):
+        if state["file"] != filename:
+            if state["bar"] is not None:
+                state["bar"].close()
+            state["bar"] = tqdm(total=total or None, unit="B", unit_scale=True, desc=filename, file=sys.stderr,
+                                leave=False, disable=not sys.stderr.isatty())
+            state["file"] = filename
+        bar = state["bar"]
+        bar.update(done - bar.n)
+
+    class _Closer:
+        def close(self):
+            if state["bar"] is not None:
+                state["bar"].close()
+
+    return progress, _Closer()
+
+
+def _emit(obj, stream=None):
+    print(json.dumps(obj), file=stream or sys.stdout, flush=True)
+
+
+# --------------------------------------------------------------------------- train
+def cmd_train(args) -> int:
+    import numpy as np
+
+    from nnstudio.core import DivergedError, Network, Trainer, save_model
+
+    data = _load_dataset(args.data, args.quiet or args.json)
+    cost = args.cost
+    lr = args.learning_rate if args.learning_rate is not None else (1.5 if cost == "quadratic" else 0.5)
+    net = Network(args.sizes, activation=args.activation, cost=cost, init=args.init, seed=args.seed)
+    if net.sizes[0] != 784 or net.sizes[-1] != len(data.class_names):
+        raise UserError(
+            f"the first layer must have 784 neurons (28×28 pixels) and the last {len(data.class_names)}, "
+            f"got {'-'.join(map(str, net.sizes))}"
+        )
+    train_x, train_y = data.train_x, data.train_labels
+    if args.augment:
+        from nnstudio.data.augment import augment
+
+        rng = np.random.default_rng(args.seed)
+        extra = [augment(data.train_images, rng) for _ in range(args.augment)]
+        train_x = np.concatenate([train_x] + [e.reshape(len(e), -1) for e in extra])
+        train_y = np.concatenate([train_y] * (args.augment + 1))
+    trainer = Trainer(
+        net, train_x, train_y, data.test_x, data.test_labels,
+        learning_rate=lr, batch_size=args.batch_size, epochs=args.epochs, seed=args.seed,
+        weight_decay=args.weight_decay,
+    )
+    quiet = args.quiet or args.json
+    if not quiet:
+        print(
+            f"Training {net.describe()} on {data.name} ({len(train_x):,} training / {data.n_test:,} test images); "
+            f"learning rate {lr:g}, mini-batch {args.batch_size}, {args.epochs} epochs, seed {args.seed}",
+            file=sys.stderr,
+        )
+    bar = None
+    if not quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=trainer.batches_per_epoch, unit="batch", file=sys.stderr, leave=False, mininterval=0.2,
+                   disable=not sys.stderr.isatty())
+    history = []
+    best = 0.0
+    t_start = time.perf_counter()
+    pending = 0
+    np.seterr(all="ignore")  # a diverging run is reported below, not by NumPy warnings
+    try:
+        while not trainer.finished:
+            r = trainer.step()
+            if bar is not None:
+                pending += 1
+                if pending >= 200 or r.epoch_end is not None:
+                    bar.update(pending)
+                    pending = 0
+            if r.diverged:
+                raise DivergedError(
+                    f"the cost became infinite at epoch {r.epoch + 1} (learning rate {r.learning_rate:g}); "
+                    "try a smaller --learning-rate"
+                )
+            e = r.epoch_end
+            if e is None:
+                continue
+            best = max(best, e.test_accuracy or 0.0)
+            rec = {
+                "epoch": e.epoch, "train_cost": round(e.train_cost, 6), "accuracy": e.test_accuracy,
+                "test_cost": e.test_cost, "learning_rate": trainer.learning_rate,
+                "seconds": round(e.seconds, 4), "examples_per_second": round(len(train_x) / max(e.seconds, 1e-9)),
+            }
+            history.append(rec)
+            if args.json:
+                _emit(rec)
+            elif not args.quiet:
+                bar.clear()
+                print(
+                    f"epoch {e.epoch:>3}/{args.epochs}: test accuracy {100 * e.test_accuracy:6.2f}%  "
+                    f"cost {e.train_cost:.4f} (train) {e.test_cost:.4f} (test)  {e.seconds:.2f} s",
+                    file=sys.stderr, flush=True,
+                )
+                bar.reset(total=trainer.batches_per_epoch)
+            if args.lr_decay != 1.0:
+                trainer.learning_rate *= args.lr_decay
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.close()
+        print(f"{PROG}: interrupted after {trainer.epoch} epochs; nothing saved", file=sys.stderr)
+        return 130
+    finally:
+        np.seterr(all="warn")
+        if bar is not None:
+            bar.close()
+    seconds = time.perf_counter() - t_start
+    final = history[-1]["accuracy"] if history else None
+    out = None
+    if args.out:
+        out = save_model(
+            net, args.out,
+            dataset=data.name, sizes=list(net.sizes), activation=net.activation.name, cost=net.cost.name,
+            init=net.init, learning_rate=lr, lr_decay=args.lr_decay, batch_size=args.batch_size,
+            epochs=args.epochs, seed=args.seed, weight_decay=args.weight_decay, augment=args.augment,
+            accuracy=final, best_accuracy=best, seconds=round(seconds, 2), history=history,
+            command=" ".join([PROG] + sys.argv[1:]) if sys.argv and sys.argv[0] else None,
+            nnstudio_version=__version__,
+        )
+    summary = {
+        "final": True, "accuracy": final, "best_accuracy": best, "epochs": trainer.epoch,
+        "seconds": round(seconds, 2), "dataset": data.name, "sizes": list(net.sizes),
+        "model": str(out) if out else None,
+    }
+    if args.json:
+        _emit(summary)
+    elif not args.quiet:
+        where = f"; saved to {out}" if out else " (not saved: use --out PATH to keep it)"
+        print(f"done: test accuracy {100 * (final or 0):.2f}% after {trainer.epoch} epochs in {seconds:.1f} s{where}")
+    return 0
+
+
+# --------------------------------------------------------------------------- evaluate
+def evaluation_report(net, images, labels, n_classes: int = 10) -> dict:
+    """Accuracy, per-digit accuracy, confusion matrix and mean cost: the numbers the GUI shows too."""
+    import numpy as np
+
+    x = images.reshape(len(images), -1)
+    out = net.feedforward(x)
+    pred = out.argmax(axis=1)
+    labels = np.asarray(labels).astype(np.intp)
+    confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(confusion, (labels, pred), 1)
+    totals = confusion.sum(axis=1)
+    per_digit = [float(confusion[i, i] / totals[i]) if totals[i] else None for i in range(n_classes)]
+    from nnstudio.core import as_targets
+
+    cost = float(net.cost.per_example(out, as_targets(labels, net.sizes[-1])).mean()) if len(labels) else 0.0
+    return {
+        "accuracy": float(np.trace(confusion) / max(1, len(labels))),
+        "correct": int(np.trace(confusion)),
+        "total": int(len(labels)),
+        "mean_cost": cost,
+        "per_digit": per_digit,
+        "confusion": confusion.tolist(),
+    }
+
+
+def cmd_evaluate(args) -> int:
+    from nnstudio.core import load_model
+
+    net, meta = load_model(_resolve_model(args.model), with_metadata=True)
+    data = _load_dataset(args.data, args.quiet or args.json)
+    if net.sizes[0] != 784 or net.sizes[-1] != len(data.class_names):
+        raise UserError(f"{Path(args.model).name}: a {'-'.join(map(str, net.sizes))} network cannot read {data.name}")
+    images, labels = (data.test_images, data.test_labels) if args.split == "test" else (data.train_images, data.train_labels)
+    rep = evaluation_report(net, images, labels, len(data.class_names))
+    rep.update({"model": str(args.model), "dataset": data.name, "split": args.split})
+    if args.json:
+        _emit(rep)
+        return 0
+    print(f"{net.describe()}")
+    print(f"{data.name} {args.split} set: accuracy {100 * rep['accuracy']:.2f}% ({rep['correct']:,} of {rep['total']:,}), mean cost {rep['mean_cost']:.4f}")
+    print("per class: " + "  ".join(
+        f"{name}: {'-' if a is None else f'{100 * a:.1f}%'}" for name, a in zip(data.class_names, rep["per_digit"])
+    ))
+    print("confusion matrix (rows: true, columns: predicted):")
+    print("      " + " ".join(f"{i:>5}" for i in range(len(data.class_names))))
+    for i, row in enumerate(rep["confusion"]):
+        print(f"{i:>5} " + " ".join(f"{v:>5}" for v in row))
+    return 0
+
+
+# --------------------------------------------------------------------------- predict
+def cmd_predict(args) -> int:
+    from nnstudio.core import load_model
+    from nnstudio.data import DataError, load_image, to_mnist
+
+    net = load_model(_resolve_model(args.model))
+    if net.sizes[0] != 784:
+        raise UserError(f"{Path(args.model).name}: the network takes {net.sizes[0]} inputs, not 28×28 = 784 pixels")
+    failures = 0
+    for path in args.images:
+        try:
+            image = to_mnist(load_image(path), polarity=args.polarity)
+        except DataError as e:
+            failures += 1
+            print(f"{PROG}: {e}", file=sys.stderr)
+            continue
+        if not image.any():
+            rec = {"path": str(path), "digit": None, "confidence": None, "activations": None, "blank": True}
+        else:
+            act = net.feedforward(image.reshape(1, -1))[0]
+            digit = int(act.argmax())
+            rec = {"path": str(path), "digit": digit, "confidence": float(act[digit]), "activations": [float(a) for a in act], "blank": False}
+        if args.json:
+            _emit(rec)
+        elif rec["blank"]:
+            print(f"{path}: blank (no ink found)")
+        else:
+            acts = " ".join(f"{i}:{a:.3f}" for i, a in enumerate(rec["activations"]))
+            print(f"{path}: {rec['digit']}  (activation {rec['confidence']:.3f})  [{acts}]")
+    if failures == len(args.images):
+        return 1
+    return 0
+
+
+# --------------------------------------------------------------------------- download
+def cmd_download(args) -> int:
+    from nnstudio.data import dataset_status, download_dataset
+
+    if args.name == "mnist-sample":
+        print("mnist-sample is embedded in nnstudio: nothing to download")
+        return 0
+    progress, bar = (None, None) if args.quiet else _download_progress()
+    try:
+        path = download_dataset(args.name, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"{args.name}: {dataset_status(args.name)} in {path}")
+    return 0
+
+
+# --------------------------------------------------------------------------- gui
+def _has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if sys.platform.startswith("linux") or "bsd" in sys.platform:
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def cmd_gui(args) -> int:
+    if not _has_display():
+        print(
+            f"{PROG}: no display found, so instead of the window here is what it does headless: "
+            "training the videos' 784-16-16-10 network on the embedded MNIST sample "
+            f"(see '{PROG} train --help'; run '{PROG}' on a desktop for the studio window)",
+            file=sys.stderr,
+        )
+        return main(["train", "--data", "mnist-sample", "--epochs", "10"])
+    from nnstudio.gui.app import run
+
+    return run(model=getattr(args, "model", None))
+
+
+def cmd_desktop(install: bool) -> int:
+    from nnstudio import desktop
+
+    if install:
+        paths = desktop.install()
+        print("installed: " + ", ".join(str(p) for p in paths))
+    else:
+        paths = desktop.uninstall()
+        print("removed: " + (", ".join(str(p) for p in paths) if paths else "nothing was installed"))
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    from nnstudio.core.activations import ACTIVATIONS
+
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Watch a neural network learn to read handwritten digits. "
+        "With no command, opens the studio window.",
+    )
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    p.add_argument("--install-desktop", action="store_true", help="add nnstudio to your desktop's application menu")
+    p.add_argument("--uninstall-desktop", action="store_true", help="remove it from the application menu")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train a network (headless)", description="Train a network with stochastic gradient descent.")
+    t.add_argument("--data", default="mnist-sample", metavar="NAME|DIR",
+                   help="mnist-sample (embedded, default), mnist, fashion-mnist, or a folder with the four IDX files")
+    t.add_argument("--sizes", type=_parse_sizes, default=(784, 16, 16, 10), metavar="784,16,16,10", help="layer sizes")
+    t.add_argument("--activation", choices=sorted(ACTIVATIONS), default="sigmoid", help="hidden-layer activation (the output layer is always a sigmoid)")
+    t.add_argument("--cost", choices=["quadratic", "cross-entropy"], default="quadratic",
+                   help="quadratic: C = Σ(a − y)² per example as in the videos (no ½); averaged over examples")
+    t.add_argument("--init", choices=["scaled", "normal"], default="scaled", help="weights N(0, 1/n_in) (default) or N(0, 1)")
+    t.add_argument("--epochs", type=_positive_int, default=30)
+    t.add_argument("--batch-size", type=_positive_int, default=10)
+    t.add_argument("--learning-rate", "--eta", dest="learning_rate", type=_nonneg_float, default=None,
+                   help="η (default 1.5 for quadratic, which is the book's η = 3.0 for its ½-cost; 0.5 for cross-entropy)")
+    t.add_argument("--lr-decay", type=_nonneg_float, default=1.0, metavar="FACTOR", help="multiply η by this after every epoch")
+    t.add_argument("--weight-decay", type=_nonneg_float, default=0.0, metavar="LAMBDA", help="L2 regularisation λ (weights shrink by 1 − ηλ/n each step)")
+    t.add_argument("--augment", type=int, default=0, metavar="K", help="add K randomly shifted/scaled/thickened copies of the training set")
+    t.add_argument("--seed", type=int, default=0, help="fixes the initial weights and the shuffle order")
+    t.add_argument("--out", type=Path, metavar="PATH", help="save the trained network here (.npz)")
+    t.add_argument("--json", action="store_true", help="print one JSON object per epoch and a final one")
+    t.add_argument("--quiet", action="store_true", help="no progress output")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("evaluate", help="test a saved network", description="Accuracy, per-digit accuracy and confusion matrix.")
+    e.add_argument("model", metavar="MODEL", help="a .npz model file, or 'pretrained' for the shipped one")
+    e.add_argument("--data", default="mnist-sample", metavar="NAME|DIR")
+    e.add_argument("--split", choices=["test", "train"], default="test")
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--quiet", action="store_true")
+    e.set_defaults(func=cmd_evaluate)
+
+    r = sub.add_parser("predict", help="read digits from image files",
+                       description="Read handwritten digits from PNG/JPEG/BMP files of any size and either ink polarity. "
+                       "Each image is prepared as MNIST was: cropped to the ink, fitted to 20×20, centred by mass in 28×28.")
+    r.add_argument("model", metavar="MODEL", help="a .npz model file, or 'pretrained' for the shipped one")
+    r.add_argument("images", metavar="IMAGE", nargs="+", type=Path)
+    r.add_argument("--polarity", choices=["auto", "bright", "dark"], default="auto", help="ink brighter or darker than the paper (default: detect)")
+    r.add_argument("--json", action="store_true", help="one JSON object per image")
+    r.set_defaults(func=cmd_predict)
+
+    d = sub.add_parser("download", help="download a dataset into the cache")
+    d.add_argument("name", choices=["mnist", "fashion-mnist", "mnist-sample"])
+    d.add_argument("--quiet", action="store_true")
+    d.set_defaults(func=cmd_download)
+
+    g = sub.add_parser("gui", help="open the studio window (the default)")
+    g.add_argument("--model", type=Path, help="open this model file")
+    g.set_defaults(func=cmd_gui)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from nnstudio.core import DivergedError, ModelFileError
+    from nnstudio.data import DataError
+
+    try:
+        if args.install_desktop or args.uninstall_desktop:
+            return cmd_desktop(install=args.install_desktop)
+        if args.command is None:
+            return cmd_gui(args)
+        return args.func(args)
+    except (UserError, DataError, ModelFileError, DivergedError) as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"{PROG}: error: {e.filename or ''}{': ' if e.filename else ''}{e.strerror or e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
