@@ -1,0 +1,145 @@
+"""Trainer speed: seconds per epoch of 60,000 MNIST images for 784-16-16-10.
+
+Prints, for batch 10 and batch 100, nnstudio's trainer against two references written
+here, all measured in the same run (this machine is noisy: read the ratios):
+
+- a straightforward vectorised mini-batch backprop (allocating NumPy, float64), the way a
+  first implementation looks;
+- the book's per-example backprop loop (Nielsen, network.py), timed on a slice and scaled.
+
+Usage: python benchmarks/bench_trainer.py [--data DIR] [--epochs N] [--memory]
+Needs the real MNIST (../shared/datasets/mnist by default); falls back to the embedded
+sample tiled to 60,000 images if it is absent (same shapes, same cost per epoch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from nnstudio.core import Network, Trainer  # noqa: E402
+from nnstudio.data import load_dataset  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"
+
+
+def load(data):
+    try:
+        ds = load_dataset(data or str(SHARED))
+        return ds.train_x, ds.train_labels, ds.test_x, ds.test_labels, ds.name
+    except Exception as e:  # noqa: BLE001 - a benchmark: say why and fall back
+        print(f"(real MNIST unavailable: {e}; tiling the embedded sample to 60,000)")
+        ds = load_dataset("mnist-sample")
+        reps = -(-60_000 // ds.n_train)
+        x = np.tile(ds.train_x, (reps, 1))[:60_000]
+        y = np.tile(ds.train_labels, reps)[:60_000]
+        return x, y, ds.test_x, ds.test_labels, "mnist-sample×15"
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def straightforward_epoch(net_params, x, y, batch, eta, rng):
+    """A first vectorised implementation: float64, fresh arrays every step."""
+    W = [w.copy() for w in net_params[0]]
+    b = [v.copy() for v in net_params[1]]
+    Y = np.eye(10)[y]
+    perm = rng.permutation(len(x))
+    t = time.perf_counter()
+    for i in range(0, len(x), batch):
+        idx = perm[i : i + batch]
+        a = x[idx] / 255.0
+        acts, zs = [a], []
+        for w, bb in zip(W, b):
+            z = a @ w.T + bb
+            a = sigmoid(z)
+            zs.append(z)
+            acts.append(a)
+        delta = 2 * (a - Y[idx]) * a * (1 - a)
+        for l in range(len(W) - 1, -1, -1):
+            gw = delta.T @ acts[l] / len(idx)
+            gb = delta.mean(axis=0)
+            if l:
+                delta = (delta @ W[l]) * acts[l] * (1 - acts[l])
+            W[l] -= eta * gw
+            b[l] -= eta * gb
+    return time.perf_counter() - t
+
+
+def per_example_epoch(net_params, x, y, batch, eta, n_examples):
+    """The book's loop: backprop one example at a time, summing nudges per mini-batch."""
+    W = [w.copy() for w in net_params[0]]
+    b = [v.reshape(-1, 1).copy() for v in net_params[1]]
+    t = time.perf_counter()
+    for i in range(0, n_examples, batch):
+        nw = [np.zeros_like(w) for w in W]
+        nb = [np.zeros_like(v) for v in b]
+        for j in range(i, min(i + batch, n_examples)):
+            a = (x[j] / 255.0).reshape(-1, 1)
+            target = np.zeros((10, 1))
+            target[y[j]] = 1
+            acts, zs = [a], []
+            for w, bb in zip(W, b):
+                z = w @ a + bb
+                a = sigmoid(z)
+                zs.append(z)
+                acts.append(a)
+            delta = 2 * (a - target) * a * (1 - a)
+            nb[-1] += delta
+            nw[-1] += delta @ acts[-2].T
+            for l in range(2, len(W) + 1):
+                sp = acts[-l] * (1 - acts[-l])
+                delta = (W[-l + 1].T @ delta) * sp
+                nb[-l] += delta
+                nw[-l] += delta @ acts[-l - 1].T
+        W = [w - eta / batch * g for w, g in zip(W, nw)]
+        b = [v - eta / batch * g for v, g in zip(b, nb)]
+    return (time.perf_counter() - t) * len(x) / n_examples
+
+
+def nnstudio_epoch(x, y, xt, yt, batch, eta, seed=0):
+    net = Network(seed=seed)
+    tr = Trainer(net, x, y, xt, yt, learning_rate=eta, batch_size=batch, seed=seed)
+    t = time.perf_counter()
+    reports = tr.run_epoch()
+    wall = time.perf_counter() - t
+    end = reports[-1].epoch_end
+    return end.seconds, wall - end.eval_seconds, end.eval_seconds, end.test_accuracy
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=None)
+    ap.add_argument("--repeats", type=int, default=3, help="epochs per measurement (best is reported)")
+    ap.add_argument("--per-example", type=int, default=6000, help="examples timed for the per-example loop")
+    args = ap.parse_args(argv)
+    x, y, xt, yt, name = load(args.data)
+    print(f"data: {name}, {len(x):,} training images; numpy {np.__version__}")
+    net = Network(seed=0)
+    params = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
+    rng = np.random.default_rng(0)
+    for batch in (10, 100):
+        ours = [nnstudio_epoch(x, y, xt, yt, batch, 1.5, seed=r) for r in range(args.repeats)]
+        steps = min(o[0] for o in ours)
+        wall = min(o[1] for o in ours)
+        straight = min(straightforward_epoch(params, x, y, batch, 1.5, rng) for _ in range(max(1, args.repeats - 1)))
+        per_ex = per_example_epoch(params, x, y, batch, 1.5, args.per_example)
+        print(
+            f"batch {batch:>3}: nnstudio {steps:.3f} s/epoch of steps ({wall:.3f} s with the shuffle; "
+            f"test evaluation {ours[0][2] * 1000:.0f} ms extra)  |  straightforward {straight:.3f} s "
+            f"(×{straight / steps:.2f})  |  per-example loop {per_ex:.2f} s (×{per_ex / steps:.1f})"
+        )
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this process: {rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Light random distortions of 28x28 digits, so a network trained on them reads *drawn* digits well.
+
+Each image gets its own random
+
+* **affine warp**: shift of up to ±2 px, scale 0.85-1.15 (with a little independent stretch per axis), a
+  rotation of up to ±12° and a slight shear, sampled bilinearly about the image centre;
+* **stroke width change**: with probability ``thicken`` the strokes are widened by a 3x3 (or plus-shaped)
+  max filter blended in at a random strength, with probability ``thin`` they are narrowed by the matching
+  min filter (but never erased: a thinned image keeps at least half its ink).
+
+All of it is vectorised NumPy over blocks of images (no Python loop per image), so the 60,000 MNIST training
+images take about a second or two.  Pure NumPy: no Qt, no SciPy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import DataError
+
+__all__ = ["augment"]
+
+_SIDE = 28
+_PAD = _SIDE + 2  # one zero pixel on every side, so out-of-range samples read 0
+_CENTRE = (_SIDE - 1) / 2.0
+
+
+def _check(images) -> np.ndarray:
+    a = np.asarray(images)
+    if a.dtype != np.uint8 or a.ndim != 3 or a.shape[1:] != (_SIDE, _SIDE):
+        shape = "x".join(map(str, a.shape)) if a.ndim else "scalar"
+        raise DataError(f"augment: expected uint8 images of shape (N, 28, 28), got {a.dtype} {shape}")
+    return a
+
+
+def _warp(block: np.ndarray, rng: np.random.Generator, shift, scale, rotate, stretch, shear) -> np.ndarray:
+    """Random affine warp of a block of float32 images (n, 28, 28) -> (n, 28, 28), bilinear."""
+    n = len(block)
+    theta = np.deg2rad(rng.uniform(-rotate, rotate, n))
+    s = rng.uniform(scale[0], scale[1], n)
+    sy = s * rng.uniform(1.0 - stretch, 1.0 + stretch, n)
+    sx = s * rng.uniform(1.0 - stretch, 1.0 + stretch, n)
+    k = rng.uniform(-shear, shear, n)
+    ty = rng.uniform(-shift, shift, n)
+    tx = rng.uniform(-shift, shift, n)
+    # forward map: out = R(theta) @ Shear(k) @ diag(sy, sx) @ (src - c) + c + t; sample with its inverse
+    cos, sin = np.cos(theta), np.sin(theta)
+    # M = R @ Sh @ S ; Sh = [[1, k], [0, 1]] (row, col)
+    m00 = cos * sy
+    m01 = (cos * k - sin) * sx
+    m10 = sin * sy
+    m11 = (sin * k + cos) * sx
+    det = m00 * m11 - m01 * m10
+    i00, i01, i10, i11 = m11 / det, -m01 / det, -m10 / det, m00 / det
+    g = np.arange(_SIDE, dtype=np.float32) - _CENTRE
+    dr = g[None, :, None] - ty[:, None, None].astype(np.float32)  # (n, 28, 1)
+    dc = g[None, None, :] - tx[:, None, None].astype(np.float32)  # (n, 1, 28)
+    f32 = lambda v: v.astype(np.float32)[:, None, None]  # noqa: E731
+    src_r = f32(i00) * dr + f32(i01) * dc + _CENTRE
+    src_c = f32(i10) * dr + f32(i11) * dc + _CENTRE
+    np.clip(src_r, -1.0, float(_SIDE), out=src_r)
+    np.clip(src_c, -1.0, float(_SIDE), out=src_c)
+    r0 = np.floor(src_r)
+    c0 = np.floor(src_c)
+    fr = src_r - r0
+    fc = src_c - c0
+    # indices into the zero-padded (n, 30, 30) block, flattened
+    ri = r0.astype(np.intp) + 1
+    ci = c0.astype(np.intp) + 1
+    ri1 = np.minimum(ri + 1, _PAD - 1)
+    ci1 = np.minimum(ci + 1, _PAD - 1)
+    padded = np.zeros((n, _PAD, _PAD), dtype=np.float32)
+    padded[:, 1:-1, 1:-1] = block
+    flat = padded.ravel()
+    base = (np.arange(n, dtype=np.intp) * (_PAD * _PAD))[:, None, None]
+    top = flat[base + ri * _PAD + ci] * (1.0 - fc) + flat[base + ri * _PAD + ci1] * fc
+    bottom = flat[base + ri1 * _PAD + ci] * (1.0 - fc) + flat[base + ri1 * _PAD + ci1] * fc
+    return top * (1.0 - fr) + bottom * fr
+
+
+def _neighbourhood(block: np.ndarray, op, box: bool) -> np.ndarray:
+    """3x3 (box) or plus-shaped max/min filter of (n, 28, 28) float32, zero outside."""
+    p = np.zeros((len(block), _PAD, _PAD), dtype=np.float32)
+    p[:, 1:-1, 1:-1] = block
+    out = block.copy()
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            if (dr == 0 and dc == 0) or (not box and dr != 0 and dc != 0):
+                continue
+            op(out, p[:, 1 + dr : _PAD - 1 + dr, 1 + dc : _PAD - 1 + dc], out=out)
+    return out
+
+
+def _stroke_width(block: np.ndarray, rng: np.random.Generator, thicken: float, thin: float) -> np.ndarray:
+    n = len(block)
+    u = rng.random(n)
+    strength = rng.uniform(0.4, 1.0, n).astype(np.float32)
+    box = rng.random(n) < 0.5
+    fat = np.flatnonzero(u < thicken)
+    slim = np.flatnonzero((u >= thicken) & (u < thicken + thin))
+    for idx, op in ((fat, np.maximum), (slim, np.minimum)):
+        if not len(idx):
+            continue
+        for shape in (True, False):
+            sel = idx[box[idx] == shape]
+            if not len(sel):
+                continue
+            src = block[sel]
+            filtered = _neighbourhood(src, op, shape)
+            if op is np.minimum:
+                # keep at least half the ink: thinning must not erase a thin digit
+                ink0 = src.sum(axis=(1, 2))
+                ink1 = filtered.sum(axis=(1, 2))
+                filtered = np.where((ink1 >= 0.5 * ink0)[:, None, None], filtered, src)
+            a = strength[sel][:, None, None]
+            block[sel] = src + a * (filtered - src)
+    return block
+
+
+def augment(
+    images,
+    rng: np.random.Generator | int | None = None,
+    *,
+    shift: float = 2.0,
+    scale: tuple[float, float] = (0.85, 1.15),
+    rotate: float = 12.0,
+    stretch: float = 0.06,
+    shear: float = 0.12,
+    thicken: float = 0.3,
+    thin: float = 0.15,
+    block: int = 4096,
+) -> np.ndarray:
+    """Randomly distorted copies of ``images`` (uint8, shape (N, 28, 28)); returns a new uint8 array.
+
+    ``rng``: a :class:`numpy.random.Generator` (or a seed); the result is fully determined by it.
+    ``shift`` px, ``scale`` range, ``rotate`` degrees, ``stretch``/``shear`` fractions, and the
+    probabilities ``thicken``/``thin`` of a stroke-width change (see the module docstring).
+    The input is never modified.  Wrong dtype or shape raises :class:`~nnstudio.data.DataError`.
+    """
+    a = _check(images)
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if not (0.0 < scale[0] <= scale[1]):
+        raise ValueError(f"scale must be a range of positive factors, got {scale!r}")
+    if thicken < 0 or thin < 0 or thicken + thin > 1:
+        raise ValueError("thicken and thin are probabilities that must sum to at most 1")
+    out = np.empty_like(a)
+    for start in range(0, len(a), block):
+        chunk = a[start : start + block].astype(np.float32)
+        warped = _warp(chunk, rng, shift, scale, rotate, stretch, shear)
+        warped = _stroke_width(warped, rng, thicken, thin)
+        np.clip(warped, 0.0, 255.0, out=warped)
+        out[start : start + block] = (warped + 0.5).astype(np.uint8)
+    return out

@@ -1,0 +1,216 @@
+"""The command line end to end on the embedded sample: exit codes, one-line errors, JSON."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnstudio import __version__
+from nnstudio.cli import main
+from nnstudio.core import Network, load_model, save_model
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args, env=None, timeout=120):
+    e = dict(os.environ)
+    e.pop("PYTHONWARNINGS", None)
+    if env:
+        e.update(env)
+    e["PYTHONPATH"] = str(REPO) + os.pathsep + e.get("PYTHONPATH", "")
+    return subprocess.run([sys.executable, "-m", "nnstudio", *args], capture_output=True, text=True, env=e, timeout=timeout, cwd=REPO)
+
+
+def json_lines(text):
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("model") / "m.npz"
+    assert main(["train", "--epochs", "4", "--json", "--out", str(out), "--seed", "3"]) == 0
+    return out
+
+
+def test_version():
+    r = run_cli("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"nnstudio {__version__}"
+
+
+def test_train_json_and_saved_model(tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    assert main(["train", "--epochs", "3", "--json", "--out", str(out), "--batch-size", "20", "--eta", "2"]) == 0
+    lines = json_lines(capsys.readouterr().out)
+    assert [r["epoch"] for r in lines[:-1]] == [1, 2, 3]
+    final = lines[-1]
+    assert final["final"] and 0.5 < final["accuracy"] <= 1 and final["model"] == str(out)
+    net, meta = load_model(out, with_metadata=True)
+    assert net.sizes == (784, 16, 16, 10)
+    assert meta["learning_rate"] == 2.0 and meta["batch_size"] == 20 and meta["seed"] == 0
+    assert meta["accuracy"] == final["accuracy"] and len(meta["history"]) == 3
+
+
+def test_train_is_reproducible(capsys):
+    main(["train", "--epochs", "2", "--json", "--seed", "7"])
+    a = json_lines(capsys.readouterr().out)
+    main(["train", "--epochs", "2", "--json", "--seed", "7"])
+    b = json_lines(capsys.readouterr().out)
+    strip = lambda rs: [{k: v for k, v in r.items() if k not in ("seconds", "examples_per_second")} for r in rs]  # noqa: E731
+    assert strip(a) == strip(b)
+
+
+def test_train_other_architectures(capsys):
+    assert main(["train", "--epochs", "1", "--json", "--sizes", "784-30-10", "--activation", "relu", "--cost", "cross-entropy"]) == 0
+    assert json_lines(capsys.readouterr().out)[-1]["sizes"] == [784, 30, 10]
+
+
+def test_evaluate_json_matches_direct_computation(trained, capsys):
+    from nnstudio.data import load_dataset
+
+    assert main(["evaluate", str(trained), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    ds = load_dataset("mnist-sample")
+    net = load_model(trained)
+    pred = net.predict(ds.test_x)
+    assert rep["accuracy"] == pytest.approx(np.mean(pred == ds.test_labels))
+    conf = np.zeros((10, 10), int)
+    for t, p in zip(ds.test_labels, pred):
+        conf[t, p] += 1
+    assert rep["confusion"] == conf.tolist()
+    assert rep["per_digit"][3] == pytest.approx(conf[3, 3] / conf[3].sum())
+
+
+def test_evaluate_text(trained, capsys):
+    assert main(["evaluate", str(trained)]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy" in out and "confusion matrix" in out
+
+
+def _digit_png(path, digit_image, size=200, dark_on_light=False, offset=(10, 30)):
+    from PIL import Image
+
+    big = np.kron(digit_image, np.ones((5, 5), dtype=np.uint8))  # 140x140
+    canvas = np.zeros((size, size), dtype=np.uint8)
+    canvas[offset[0] : offset[0] + 140, offset[1] : offset[1] + 140] = big
+    if dark_on_light:
+        canvas = 255 - canvas
+    Image.fromarray(canvas).save(path)
+    return path
+
+
+def test_predict_reads_images_of_either_polarity(trained, tmp_path, capsys):
+    from nnstudio.data import load_dataset, to_mnist
+
+    ds = load_dataset("mnist-sample")
+    net = load_model(trained)
+    paths, expected = [], []
+    for i in range(6):
+        img = ds.test_images[i]
+        p = _digit_png(tmp_path / f"d{i}.png", img, dark_on_light=bool(i % 2))
+        paths.append(str(p))
+        expected.append(int(net.predict(to_mnist(img).reshape(1, -1))[0]))
+    assert main(["predict", str(trained), *paths, "--json"]) == 0
+    recs = json_lines(capsys.readouterr().out)
+    assert [r["path"] for r in recs] == paths
+    for r in recs:
+        assert len(r["activations"]) == 10 and r["digit"] == int(np.argmax(r["activations"]))
+    # the same image in both polarities reads the same
+    assert all(0 <= r["digit"] <= 9 for r in recs)
+    assert sum(r["digit"] == e for r, e in zip(recs, expected)) >= 5
+
+
+def test_predict_blank_and_bad_image(trained, tmp_path, capsys):
+    from PIL import Image
+
+    Image.fromarray(np.full((50, 50), 255, np.uint8)).save(tmp_path / "blank.png")
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    rc = main(["predict", str(trained), str(tmp_path / "blank.png"), str(tmp_path / "bad.png"), "--json"])
+    cap = capsys.readouterr()
+    assert rc == 0  # one good image: the bad one is reported, the rest goes on
+    assert json_lines(cap.out)[0]["blank"] is True
+    assert "bad.png" in cap.err and "Traceback" not in cap.err
+    assert main(["predict", str(trained), str(tmp_path / "bad.png")]) == 1
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["evaluate", "/nonexistent/model.npz"], "model.npz: no such file"),
+        (["train", "--data", "/nonexistent-folder"], "nonexistent-folder"),
+        (["train", "--data", "no-such-dataset"], "no-such-dataset"),
+        (["train", "--sizes", "784,16,9"], "the last 10"),
+    ],
+)
+def test_runtime_errors_are_one_line_exit_1(args, needle):
+    r = run_cli(*args)
+    assert r.returncode == 1, r.stderr
+    assert needle in r.stderr and "Traceback" not in r.stderr
+    assert len([ln for ln in r.stderr.splitlines() if ln.startswith("nnstudio: error")]) == 1
+
+
+def test_bad_model_file_is_refused(tmp_path):
+    (tmp_path / "x.npz").write_bytes(b"garbage")
+    r = run_cli("evaluate", str(tmp_path / "x.npz"))
+    assert r.returncode == 1 and "x.npz" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("args", [["train", "--epochs", "0"], ["train", "--sizes", "abc"], ["train", "--eta", "-1"], ["frobnicate"], ["predict"]])
+def test_usage_errors_exit_2(args):
+    r = run_cli(*args)
+    assert r.returncode == 2 and "usage" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_divergence_is_reported_not_a_traceback():
+    r = run_cli("train", "--epochs", "2", "--activation", "relu", "--eta", "1e300")
+    assert r.returncode == 1 and "smaller --learning-rate" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_headless_commands_do_not_import_qt(trained, tmp_path):
+    code = (
+        "import sys; from nnstudio.cli import main; "
+        f"main(['evaluate', {str(trained)!r}, '--json']); main(['train', '--epochs', '1', '--quiet']); "
+        "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'shiboken'))]; "
+        "print('QT', bad, file=sys.stderr)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert "QT []" in r.stderr, r.stderr
+
+
+def test_no_display_still_does_its_main_job():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["PYTHONPATH"] = str(REPO)
+    r = subprocess.run([sys.executable, "-m", "nnstudio"], capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "no display" in r.stderr and "done: test accuracy" in r.stdout
+
+
+def test_download_through_a_loopback_mirror(shared_mnist_dir, tmp_cache, capsys, monkeypatch):
+    from helpers_http import LoopbackMirror
+
+    with LoopbackMirror(shared_mnist_dir) as mirror:
+        monkeypatch.setenv("NNSTUDIO_MIRRORS", mirror.base("missing") + "," + mirror.base("good"))
+        assert main(["download", "mnist", "--quiet"]) == 0
+    assert "mnist: cached" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_cache / "mnist").iterdir()) == sorted(
+        ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    )
+
+
+def test_download_offline_says_what_to_do(tmp_cache, monkeypatch, capsys):
+    monkeypatch.setenv("NNSTUDIO_MIRRORS", "http://127.0.0.1:9/")
+    assert main(["download", "mnist", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "mnist-sample" in err and "\n" == err[-1] and err.count("\n") == 1
+
+
+def test_evaluate_shipped_model_name_resolves(monkeypatch, tmp_path):
+    import nnstudio.cli as cli
+
+    net = Network(seed=0)
+    save_model(net, tmp_path / "ship.npz")
+    monkeypatch.setattr(cli, "shipped_model_path", lambda: tmp_path / "ship.npz")
+    assert main(["evaluate", "pretrained", "--quiet"]) == 0
