@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .gradcheck import numerical_derivative
-from .network import Network, as_inputs, as_targets
+from .network import Network, as_inputs
 
 __all__ = [
     "ParamRef", "ExampleCost", "ThreeWays", "Nudges", "BatchNudges", "ParameterNudges", "PathTerm", "ChainRule",
@@ -481,6 +481,3 @@ def sgd_step(net: Network, X, labels, learning_rate: float, example=None) -> Ste
         res.example_cost_after = new.cost_of(_one(x), [int(y)])
     return res
 
-
-def targets_for(net: Network, label: int) -> np.ndarray:
-    return as_targets([int(label)], net.sizes[-1])[0]

@@ -110,7 +110,7 @@ class Network:
         self.output_activation = get_activation("sigmoid")
         self.cost = get_cost(cost)
         self.init = init
-        self.params = [np.zeros((n_in + 1, n_out)) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+        self._allocate()
         self.initialize(seed)
 
     # ------------------------------------------------------------------ parameters
@@ -196,8 +196,20 @@ class Network:
         other.output_activation = self.output_activation
         other.cost = self.cost
         other.init = self.init
-        other.params = self.get_params()
+        other._allocate(self.buffer.copy())
         return other
+
+    def _allocate(self, buffer: np.ndarray | None = None) -> None:
+        """All parameters live in one flat buffer; ``params[l]`` are views into it, so the
+        trainer can update every layer with a single addition."""
+        shapes = [(n_in + 1, n_out) for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])]
+        total = sum(a * b for a, b in shapes)
+        self.buffer = np.zeros(total) if buffer is None else buffer
+        self.params, i = [], 0
+        for shape in shapes:
+            n = shape[0] * shape[1]
+            self.params.append(self.buffer[i : i + n].reshape(shape))
+            i += n
 
     def layer_activation(self, layer: int) -> Activation:
         """Activation of weight layer ``layer`` (0 = first hidden layer, last = output)."""

@@ -73,7 +73,9 @@ class _Buffers:
     sps: list  # f'(z) per layer (views into sp_all)
     deltas: list
     dps: list  # ∂C/∂a propagated to the previous layer
-    grads: list  # (n_in + 1, n_out) per layer, like the parameters
+    grads: list  # (n_in + 1, n_out) per layer, like the parameters (views into grad_all)
+    grad_all: np.ndarray  # laid out like Network.buffer: one addition updates every layer
+    xbuf: np.ndarray  # the mini-batch's raw inputs, gathered from the training set
     diff: np.ndarray
     hidden: np.ndarray  # every layer after the input side by side: one σ' for all
     sp_all: np.ndarray
@@ -232,6 +234,11 @@ class Trainer:
             # Raw pixels go in unscaled (a cheap cast, no multiply); the bias column holds
             # 255 to match, and the 1/255 is folded into the first layer's maths below.
             first[:, -1] = 255.0
+        grad_all = np.zeros_like(self.network.buffer)
+        grads, i = [], 0
+        for p in self.network.params:
+            grads.append(grad_all[i : i + p.size].reshape(p.shape))
+            i += p.size
         acts, views, sps = [first], [first[:, :-1]], []
         for l in range(1, L + 1):
             o, n = int(offsets[l - 1]), sizes[l]
@@ -245,7 +252,9 @@ class Trainer:
             sps=sps,
             deltas=[np.zeros((m, n)) for n in sizes[1:]],
             dps=[np.zeros((m, n)) for n in sizes[1:-1]],
-            grads=[np.zeros_like(p) for p in self.network.params],
+            grads=grads,
+            grad_all=grad_all,
+            xbuf=np.zeros((m, sizes[0]), dtype=self.train_x.dtype),
             diff=np.zeros((m, sizes[-1])),
             hidden=hidden,
             sp_all=sp_all,
@@ -275,9 +284,11 @@ class Trainer:
         # undone by folding 1/255 into constants that are applied anyway.
         in_scale = [1.0 / 255.0 if (raw and l == 0) else 1.0 for l in range(L)]
         # np.dot has less overhead than np.matmul on these small 2-D products
-        dot, matmul, multiply, subtract, add, tanh, vdot, copyto = (
-            np.dot, np.matmul, np.multiply, np.subtract, np.add, np.tanh, np.vdot, np.copyto
+        dot, matmul, multiply, subtract, add, tanh, vdot, copyto, take = (
+            np.dot, np.matmul, np.multiply, np.subtract, np.add, np.tanh, np.vdot, np.copyto, np.take
         )
+        train_x = self.train_x
+        buffer = net.buffer
         perf = time.perf_counter
         inf = math.inf
         # Constants as 0-d arrays: NumPy converts a Python float on every call, a 0-d
@@ -295,13 +306,14 @@ class Trainer:
         ep_cost, ep_n, ep_sec = 0.0, 0, 0.0
         while self.epochs is None or self.epoch < self.epochs:
             if self.batch_in_epoch == 0:
-                # A new epoch: one shuffle into contiguous arrays.
+                # A new epoch: a new order.  The targets are small and are permuted whole;
+                # the images are gathered per mini-batch into a preallocated buffer (no
+                # 47 MB shuffled copy of MNIST, and cheaper than making one).
                 self._perm = self._shuffle_rng.permutation(n)
-                self._xe = np.take(self.train_x, self._perm, axis=0)
                 self._ye = np.take(self._train_targets, self._perm, axis=0)
                 self._pos = 0
                 ep_cost, ep_n, ep_sec = 0.0, 0, 0.0
-            perm, xe, ye = self._perm, self._xe, self._ye
+            perm, ye = self._perm, self._ye
             t0 = perf()
             pos = self._pos
             m = min(self.batch_size, n - pos)
@@ -313,13 +325,15 @@ class Trainer:
                     b.acts, b.views, b.zs, b.sps, b.deltas, b.dps, b.grads, b.diff
                 )
                 sp_all, hidden, out, v0 = b.sp_all, b.hidden, b.views[L], b.views[0]
+                grad_all, xbuf = b.grad_all, b.xbuf
                 cur_m = m
             eta = self.learning_rate
             decay = self.weight_decay
             if decay:
                 shrink[...] = 1.0 - eta * decay / n
             try:  # (a try block costs nothing in CPython 3.11 unless it fires)
-                copyto(v0, xe[pos : pos + m])
+                take(train_x, perm[pos : pos + m], 0, xbuf)
+                copyto(v0, xbuf)
                 # forward: z = W a + b (one product thanks to the ones column), a = f(z)
                 for l in range(L):
                     z = zs[l]
@@ -371,7 +385,7 @@ class Trainer:
                         multiply(dp, sps[l - 1], deltas[l - 1])
                     if decay:
                         multiply(params_w[l], shrink, params_w[l])
-                    add(params[l], grads[l], params[l])
+                add(buffer, grad_all, buffer)  # every layer's step at once
             except (FloatingPointError, RuntimeWarning):
                 # NumPy set to raise on overflow: the step blew up, like a NaN cost does
                 cost = math.nan
