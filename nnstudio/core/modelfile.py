@@ -17,6 +17,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -112,7 +113,7 @@ def load_model(path, *, with_metadata: bool = False):
     with f:
         try:
             z = np.load(f, allow_pickle=False)
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
             raise ModelFileError(f"{name}: not an nnstudio model (.npz) file ({_short(e)})") from None
         if not isinstance(z, np.lib.npyio.NpzFile):
             raise ModelFileError(f"{name}: not an nnstudio model (.npz) file (a bare array)")
@@ -124,7 +125,7 @@ def load_model(path, *, with_metadata: bool = False):
         except ValueError as e:
             # allow_pickle=False refuses object arrays (pickles) without running them
             raise ModelFileError(f"{name}: refused: {_short(e)}") from None
-        except (OSError, EOFError, KeyError, zipfile.BadZipFile, TypeError) as e:
+        except (OSError, EOFError, KeyError, zipfile.BadZipFile, TypeError, zlib.error, RuntimeError) as e:
             raise ModelFileError(f"{name}: damaged model file ({_short(e)})") from None
 
 
