@@ -15,12 +15,17 @@ sample tiled to 60,000 images if it is absent (same shapes, same cost per epoch)
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+# as the app does (nnstudio/cli.py): one BLAS thread, these matrices are small
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 

@@ -326,6 +326,13 @@ class Trainer:
                 )
                 sp_all, hidden, out, v0 = b.sp_all, b.hidden, b.views[L], b.views[0]
                 grad_all, xbuf = b.grad_all, b.xbuf
+                # per-layer operands, looked up once rather than on every step
+                fwd_plan = [(acts[l], params[l], zs[l], views[l + 1], half_scale[l], sig[l]) for l in range(L)]
+                bwd_plan = [
+                    (acts[l].T, deltas[l], grads[l], weights[l] if l else None,
+                     dps[l - 1] if l else None, sps[l - 1] if l else None, deltas[l - 1] if l else None, params_w[l])
+                    for l in range(L - 1, -1, -1)
+                ]
                 cur_m = m
             eta = self.learning_rate
             decay = self.weight_decay
@@ -335,19 +342,17 @@ class Trainer:
                 take(train_x, perm[pos : pos + m], 0, xbuf)
                 copyto(v0, xbuf)
                 # forward: z = W a + b (one product thanks to the ones column), a = f(z)
-                for l in range(L):
-                    z = zs[l]
-                    dot(acts[l], params[l], z)
-                    if sig[l]:
-                        a = views[l + 1]
-                        multiply(z, half_scale[l], z)
+                for l, (a_in, p, z, a, hs, is_sig) in enumerate(fwd_plan):
+                    dot(a_in, p, z)
+                    if is_sig:
+                        multiply(z, hs, z)
                         tanh(z, z)
                         multiply(z, half, a)
                         add(a, half, a)
                     else:
-                        if in_scale[l] != 1.0:
-                            multiply(z, in_scale[l], out=z)
-                        acts_f[l].apply(z, views[l + 1])
+                        if raw and l == 0:
+                            multiply(z, in_scale[0], z)
+                        acts_f[l].apply(z, a)
                 # output error
                 yb = ye[pos : pos + m]
                 subtract(out, yb, diff)
@@ -376,15 +381,13 @@ class Trainer:
                     cost = float(net.cost.per_example(out, yb).sum()) / m
                     multiply(diff, step_scale, d)  # cross-entropy with a sigmoid output
                 # backward: deltas are pre-scaled by −η/m, so grads are the steps themselves
-                for l in range(L - 1, -1, -1):
-                    d = deltas[l]
-                    matmul(acts[l].T, d, grads[l])
-                    if l:
-                        dp = dps[l - 1]
-                        dot(d, weights[l], dp)
-                        multiply(dp, sps[l - 1], deltas[l - 1])
+                for a_t, d, g, w, dp, sp, d_prev, pw in bwd_plan:
+                    matmul(a_t, d, g)
+                    if w is not None:
+                        dot(d, w, dp)
+                        multiply(dp, sp, d_prev)
                     if decay:
-                        multiply(params_w[l], shrink, params_w[l])
+                        multiply(pw, shrink, pw)
                 add(buffer, grad_all, buffer)  # every layer's step at once
             except (FloatingPointError, RuntimeWarning):
                 # NumPy set to raise on overflow: the step blew up, like a NaN cost does
