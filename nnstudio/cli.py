@@ -236,33 +236,9 @@ def cmd_train(args) -> int:
 
 
 # --------------------------------------------------------------------------- evaluate
-def evaluation_report(net, images, labels, n_classes: int = 10) -> dict:
-    """Accuracy, per-digit accuracy, confusion matrix and mean cost: the numbers the GUI shows too."""
-    import numpy as np
-
-    x = images.reshape(len(images), -1)
-    out = net.feedforward(x)
-    pred = out.argmax(axis=1)
-    labels = np.asarray(labels).astype(np.intp)
-    confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(confusion, (labels, pred), 1)
-    totals = confusion.sum(axis=1)
-    per_digit = [float(confusion[i, i] / totals[i]) if totals[i] else None for i in range(n_classes)]
-    from nnstudio.core import as_targets
-
-    cost = float(net.cost.per_example(out, as_targets(labels, net.sizes[-1])).mean()) if len(labels) else 0.0
-    return {
-        "accuracy": float(np.trace(confusion) / max(1, len(labels))),
-        "correct": int(np.trace(confusion)),
-        "total": int(len(labels)),
-        "mean_cost": cost,
-        "per_digit": per_digit,
-        "confusion": confusion.tolist(),
-    }
-
-
 def cmd_evaluate(args) -> int:
     from nnstudio.core import load_model
+    from nnstudio.core.evaluation import evaluation_report
 
     net, meta = load_model(_resolve_model(args.model), with_metadata=True)
     data = _load_dataset(args.data, args.quiet or args.json)

@@ -11,8 +11,9 @@ evaluation view all compute the same numbers with the same code:
 - :func:`input_gradient` backpropagates *to the input*: ∂a/∂x (or ∂z/∂x) of one neuron,
   using the network's own weights; :func:`maximise_activation` climbs it (projected
   gradient ascent inside the 0..1 pixel box) to find the input a neuron "wants".
-- :func:`probe_images`, :func:`noise_test`, :func:`noise_statistics`: random noise, a
-  blank image and a solid square, which the network still reads confidently as digits.
+- :func:`probe_images`, :func:`noise_test`, :func:`noise_examples`, :func:`noise_statistics`:
+  random noise, sparse dots, a blank image, a solid square: the network still names a digit,
+  often confidently.
 - :func:`average_images`: the average image of each class.
 
 Layers are numbered as in ``ForwardPass.activations``: 0 is the input layer, 1 the first
@@ -33,7 +34,7 @@ from .network import Network, as_targets
 __all__ = [
     "Analysis", "Cancelled", "Evaluation", "MaximisedInput", "Mistake", "NoiseStatistics", "PROBES", "ProbeResult",
     "TopActivating", "analyse", "average_images", "class_indices", "confusion_matrix", "evaluate",
-    "evaluation_report", "input_gradient", "layer_activations", "maximise_activation", "noise_statistics",
+    "evaluation_report", "input_gradient", "layer_activations", "maximise_activation", "noise_examples", "noise_statistics",
     "noise_test", "per_class_accuracy", "probe_images", "top_activating",
 ]
 
@@ -370,17 +371,26 @@ def maximise_activation(
 
 # --------------------------------------------------------------------------- probes
 #: the inputs of the noise test, in display order
-PROBES = ("random noise", "blank", "solid square", "all white")
+PROBES = ("random noise", "sparse dots", "blank", "solid square", "all white")
+
+#: fraction of the pixels lit in "sparse dots" (about the ink of a handwritten digit)
+SPARSE = 0.15
+
+
+def _sparse_dots(rng, n: int, size: int) -> np.ndarray:
+    return (rng.random((n, size)) < SPARSE) * rng.uniform(0.5, 1.0, (n, size))
 
 
 def probe_images(seed: int = 0, side: int = 28) -> dict[str, np.ndarray]:
-    """The noise-test inputs as flat float images 0..1: random noise, blank, a solid square, all white."""
+    """The noise-test inputs as flat float images 0..1: uniform random noise, sparse random dots
+    (about as much ink as a digit), blank, a solid square, all white."""
     rng = np.random.default_rng(seed)
     square = np.zeros((side, side))
     lo, hi = side * 2 // 7, side - side * 2 // 7  # a 12×12 square in the middle of 28×28
     square[lo:hi, lo:hi] = 1.0
     return {
         "random noise": rng.random(side * side),
+        "sparse dots": _sparse_dots(rng, 1, side * side)[0],
         "blank": np.zeros(side * side),
         "solid square": square.ravel(),
         "all white": np.ones(side * side),
@@ -407,6 +417,18 @@ def noise_test(net: Network, seed: int = 0) -> list[ProbeResult]:
     return [
         ProbeResult(name, x[i], out[i], int(out[i].argmax()), float(out[i].max())) for i, name in enumerate(names)
     ]
+
+
+def noise_examples(net: Network, n: int = 24, seed: int = 0) -> list[ProbeResult]:
+    """``n`` random inputs (half uniform noise, half sparse dots) with the network's answers, most confident first."""
+    rng = np.random.default_rng(seed + 7919)
+    size = net.sizes[0]
+    half = n // 2
+    x = np.concatenate([rng.random((half, size)), _sparse_dots(rng, n - half, size)])
+    names = [f"random noise {i + 1}" for i in range(half)] + [f"sparse dots {i + 1}" for i in range(n - half)]
+    out = net.feedforward(x) if n else np.zeros((0, net.sizes[-1]))
+    res = [ProbeResult(names[i], x[i], out[i], int(out[i].argmax()), float(out[i].max())) for i in range(n)]
+    return sorted(res, key=lambda r: -r.confidence)
 
 
 @dataclass(frozen=True)
@@ -463,8 +485,9 @@ class Analysis:
     evaluation: Evaluation
     top: dict  # layer -> TopActivating (hidden and output layers)
     maximised: dict  # layer -> MaximisedInput (layers 2..L)
-    probes: list  # ProbeResult
+    probes: list  # ProbeResult of each of PROBES
     noise: NoiseStatistics
+    noise_examples: list  # ProbeResult, most confident first
     seconds: float
 
     def report(self) -> dict:
@@ -493,6 +516,7 @@ def analyse(
     _check(should_stop)
     probes = noise_test(net, noise_seed)
     noise = noise_statistics(net, 1000, noise_seed)
+    examples = noise_examples(net, 24, noise_seed)
     # the hidden activations were only needed for the top images: do not keep 60,000 × n per layer around
     ev = Evaluation(ev.outputs, ev.labels, ev.predictions, ev.costs, ev.confusion)
-    return Analysis(ev, top, maximised, probes, noise, time.perf_counter() - t0)
+    return Analysis(ev, top, maximised, probes, noise, examples, time.perf_counter() - t0)
