@@ -27,12 +27,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .gradcheck import numerical_derivative
+from .costs import get_cost
 from .network import Network, as_inputs
 
 __all__ = [
     "ParamRef", "ExampleCost", "ThreeWays", "Nudges", "BatchNudges", "ParameterNudges", "PathTerm", "ChainRule",
     "StepResult", "fmt", "layer_name", "default_batch_indices", "example_cost", "three_ways", "nudges",
-    "batch_nudges", "parameter_nudges", "layer_grid", "chain_rule", "sgd_step", "MAX_PATHS",
+    "batch_nudges", "parameter_nudges", "layer_grid", "chain_rule", "sgd_step", "MAX_PATHS", "COST_FORMULAS",
+    "cost_formulas", "explained",
 ]
 
 #: full paths to the output are enumerated only up to this many (784-16-16-10: at most 160)
@@ -40,6 +42,30 @@ MAX_PATHS = 100_000
 
 
 # ---------------------------------------------------------------------------- helpers
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+#: how the explorer writes each cost: one term, the sum, and ∂C/∂a
+COST_FORMULAS = {
+    "quadratic": {"term": "(a − y)²", "sum": "Σ (a − y)²", "dC_da": "2(a − y)", "desired": "−2(a − y)"},
+    "cross-entropy": {
+        "term": "−[y ln a + (1−y) ln(1−a)]", "sum": "−Σ [y ln a + (1−y) ln(1−a)]",
+        "dC_da": "(a − y) / (a(1 − a))", "desired": "−(a − y) / (a(1 − a))",
+    },
+}
+
+
+def cost_formulas(cost) -> dict:
+    """The explorer's way of writing ``cost`` (a :class:`Cost` or its name)."""
+    return COST_FORMULAS[getattr(cost, "name", cost)]
+
+
+def explained(net: Network, cost: str | None) -> Network:
+    """A copy of ``net`` whose cost is ``cost`` (e.g. the videos' "quadratic"); the weights are shared by value."""
+    new = net.copy()
+    if cost is not None:
+        new.cost = get_cost(cost)
+    return new
+
 def fmt(x: float, sig: int = 4, plus: bool = False) -> str:
     """A real number with ``sig`` significant digits and a true minus sign (−0.01234)."""
     x = float(x)
@@ -50,7 +76,7 @@ def fmt(x: float, sig: int = 4, plus: bool = False) -> str:
     s = f"{x:.{sig}g}"
     if "e" in s:
         mant, exp = s.split("e")
-        s = f"{mant}×10^{int(exp)}"
+        s = f"{mant}×10{str(int(exp)).translate(_SUPERSCRIPT)}"
     if plus and x > 0:
         s = "+" + s
     return s.replace("-", "−")
