@@ -164,7 +164,7 @@ def cmd_train(args) -> int:
     best = 0.0
     t_start = time.perf_counter()
     pending = 0
-    np.seterr(all="ignore")  # a diverging run is reported below, not by NumPy warnings
+    old_err = np.seterr(all="ignore")  # a diverging run is reported below, not by NumPy warnings
     try:
         while not trainer.finished:
             r = trainer.step()
@@ -206,7 +206,7 @@ def cmd_train(args) -> int:
         print(f"{PROG}: interrupted after {trainer.epoch} epochs; nothing saved", file=sys.stderr)
         return 130
     finally:
-        np.seterr(all="warn")
+        np.seterr(**old_err)
         if bar is not None:
             bar.close()
     seconds = time.perf_counter() - t_start
