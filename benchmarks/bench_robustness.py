@@ -7,7 +7,7 @@ ink on white paper).  Each is saved as a PNG in a temporary folder and the whole
 the public predict path: ``python -m nnstudio predict MODEL files... --json`` in a subprocess (which does
 ``to_mnist(load_image(path))``, exactly what the drawing pad does with its canvas).
 
-Prints, per model: plain MNIST test accuracy, accuracy on the drawn digits (overall, per polarity, per size
+Prints the time ``augment()`` takes for the 60,000 training images, then, per model: plain MNIST test accuracy, accuracy on the drawn digits (overall, per polarity, per size
 band, per thickness band) and the time taken.
 
     python benchmarks/bench_robustness.py [--n 2000] [--seed 0] [MODEL.npz ...]
@@ -30,7 +30,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nnstudio.cli import evaluation_report, shipped_model_path  # noqa: E402
+from nnstudio.cli import shipped_model_path  # noqa: E402
+from nnstudio.core.evaluation import evaluation_report  # noqa: E402
 from nnstudio.core import load_model  # noqa: E402
 from nnstudio.data import load_dataset  # noqa: E402
 from nnstudio.data.preprocess import resample_matrix  # noqa: E402
@@ -125,6 +126,12 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     models = args.models or sorted(shipped_model_path().parent.glob("*.npz"))
     data = load_dataset(args.data)
+    from nnstudio.data.augment import augment
+
+    t0 = time.perf_counter()
+    augment(data.train_images, np.random.default_rng(0))
+    print(f"augment(): {len(data.train_images):,} training images in {time.perf_counter() - t0:.2f} s "
+          "(what --augment 1 adds before training)")
     with tempfile.TemporaryDirectory(prefix="nnstudio-robust-") as tmp:
         t0 = time.perf_counter()
         paths, params = make_drawings(data.test_images, data.test_labels, args.n, args.seed, Path(tmp))

@@ -2,14 +2,21 @@
 
 Each image gets its own random
 
-* **affine warp**: shift of up to ±2 px, scale 0.85-1.15 (with a little independent stretch per axis), a
-  rotation of up to ±12° and a slight shear, sampled bilinearly about the image centre;
-* **stroke width change**: with probability ``thicken`` the strokes are widened by a 3x3 (or plus-shaped)
-  max filter blended in at a random strength, with probability ``thin`` they are narrowed by the matching
-  min filter (but never erased: a thinned image keeps at least half its ink).
+* **affine warp** (defaults): shift of up to ±1.5 px, scale 0.9-1.1 (with up to 4 % independent stretch per
+  axis), a rotation of up to ±8° and a slight shear (up to 0.08), sampled bilinearly about the image centre;
+* **stroke width change**: with probability ``thicken`` (0.3) the strokes are widened by a 3x3 (or
+  plus-shaped) max filter blended in at a random strength 0.4-1; with probability ``thin`` (0.1) they are
+  narrowed by the matching min filter, never below 60 % of the digit's ink.
 
-All of it is vectorised NumPy over blocks of images (no Python loop per image), so the 60,000 MNIST training
-images take about a second or two.  Pure NumPy: no Qt, no SciPy.
+Why these amounts: the drawing pad and ``nnstudio predict`` re-normalise every drawing the MNIST way (fit
+20x20, centre by mass), so position and size vary little after preprocessing; stroke width is what varies.
+On the 784-16-16-10 network (cross-entropy, 30 epochs, ``--augment 1``), stronger warps (±2 px, 0.85-1.15,
+±12°) cost about half a point of MNIST test accuracy *and* of drawn-digit accuracy (16 hidden neurons have
+little capacity to spare); these settings keep the test accuracy of training without augmentation while
+lifting accuracy on drawn digits (benchmarks/bench_robustness.py) from ~92.8 % to ~94 %.
+
+All of it is vectorised NumPy over blocks of images (no Python loop per image): the 60,000 MNIST training
+images take about 3 s (2.9-3.8 s measured on a busy 2-core machine).  Pure NumPy: no Qt, no SciPy.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ __all__ = ["augment"]
 _SIDE = 28
 _PAD = _SIDE + 2  # one zero pixel on every side, so out-of-range samples read 0
 _CENTRE = (_SIDE - 1) / 2.0
+_THIN_KEEP = 0.6  # thinning keeps at least this fraction of a digit's ink
 
 
 def _check(images) -> np.ndarray:
@@ -107,13 +115,13 @@ def _stroke_width(block: np.ndarray, rng: np.random.Generator, thicken: float, t
                 continue
             src = block[sel]
             filtered = _neighbourhood(src, op, shape)
+            a = strength[sel]
             if op is np.minimum:
-                # keep at least half the ink: thinning must not erase a thin digit
+                # thinning must not erase a thin digit: limit the strength so most of the ink stays
                 ink0 = src.sum(axis=(1, 2))
-                ink1 = filtered.sum(axis=(1, 2))
-                filtered = np.where((ink1 >= 0.5 * ink0)[:, None, None], filtered, src)
-            a = strength[sel][:, None, None]
-            block[sel] = src + a * (filtered - src)
+                lost = ink0 - filtered.sum(axis=(1, 2))
+                a = np.minimum(a, (1.0 - _THIN_KEEP) * ink0 / np.maximum(lost, 1e-6))
+            block[sel] = src + a[:, None, None] * (filtered - src)
     return block
 
 
@@ -121,13 +129,13 @@ def augment(
     images,
     rng: np.random.Generator | int | None = None,
     *,
-    shift: float = 2.0,
-    scale: tuple[float, float] = (0.85, 1.15),
-    rotate: float = 12.0,
-    stretch: float = 0.06,
-    shear: float = 0.12,
+    shift: float = 1.5,
+    scale: tuple[float, float] = (0.9, 1.1),
+    rotate: float = 8.0,
+    stretch: float = 0.04,
+    shear: float = 0.08,
     thicken: float = 0.3,
-    thin: float = 0.15,
+    thin: float = 0.1,
     block: int = 4096,
 ) -> np.ndarray:
     """Randomly distorted copies of ``images`` (uint8, shape (N, 28, 28)); returns a new uint8 array.

@@ -1,0 +1,51 @@
+"""The pretrained networks shipped in resources/models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnstudio.cli import shipped_model_path
+from nnstudio.core.evaluation import evaluation_report
+from nnstudio.core import load_model
+from nnstudio.data import load_dataset
+
+BIG = shipped_model_path().parent / "mnist-784-100-10.npz"
+
+
+def test_shipped_model_is_the_videos_network():
+    path = shipped_model_path()
+    assert path.name == "mnist-784-16-16-10.npz" and path.is_file()
+    net, meta = load_model(path, with_metadata=True)
+    assert tuple(net.sizes) == (784, 16, 16, 10)
+    assert net.activation.name == "sigmoid" and net.output_activation.name == "sigmoid"
+    assert net.n_params == 13_002
+    # the recipe is recorded in the file
+    assert meta["seed"] is not None and meta["epochs"] >= 1 and "train" in meta["command"]
+    assert meta["accuracy"] >= 0.96
+
+
+def test_shipped_model_reads_the_embedded_sample():
+    """Always runs (no real MNIST needed): the embedded 5k sample is MNIST training digits."""
+    net = load_model(shipped_model_path())
+    ds = load_dataset("mnist-sample")
+    acc, _ = net.evaluate(ds.test_x, ds.test_labels)
+    assert acc >= 0.95
+
+
+def test_shipped_model_reaches_96_percent_on_mnist_test(shared_mnist_dir):
+    net = load_model(shipped_model_path())
+    ds = load_dataset(shared_mnist_dir)
+    rep = evaluation_report(net, ds.test_images, ds.test_labels)
+    assert rep["total"] == 10_000
+    assert rep["accuracy"] >= 0.96, rep["accuracy"]
+
+
+@pytest.mark.skipif(not BIG.is_file(), reason="the larger 784-100-10 model is not shipped")
+def test_larger_model(shared_mnist_dir):
+    net, meta = load_model(BIG, with_metadata=True)
+    assert tuple(net.sizes) == (784, 100, 10) and net.activation.name == "sigmoid"
+    ds = load_dataset(shared_mnist_dir)
+    acc = float((net.predict(ds.test_x) == ds.test_labels).mean())
+    assert acc >= 0.98, acc
+    assert np.isclose(acc, meta["accuracy"], atol=1e-4)
