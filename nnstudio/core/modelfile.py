@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -113,7 +111,7 @@ def load_model(path, *, with_metadata: bool = False):
     with f:
         try:
             z = np.load(f, allow_pickle=False)
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+        except Exception as e:  # noqa: BLE001 - whatever the bytes, one documented error type
             raise ModelFileError(f"{name}: not an nnstudio model (.npz) file ({_short(e)})") from None
         if not isinstance(z, np.lib.npyio.NpzFile):
             raise ModelFileError(f"{name}: not an nnstudio model (.npz) file (a bare array)")
@@ -125,7 +123,8 @@ def load_model(path, *, with_metadata: bool = False):
         except ValueError as e:
             # allow_pickle=False refuses object arrays (pickles) without running them
             raise ModelFileError(f"{name}: refused: {_short(e)}") from None
-        except (OSError, EOFError, KeyError, zipfile.BadZipFile, TypeError, zlib.error, RuntimeError) as e:
+        except Exception as e:  # noqa: BLE001 - zip/zlib/npy errors of a damaged file (BadZipFile, zlib.error,
+            # NotImplementedError for odd zip versions, ...): never let anything but ModelFileError out
             raise ModelFileError(f"{name}: damaged model file ({_short(e)})") from None
 
 
