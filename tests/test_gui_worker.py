@@ -1,0 +1,295 @@
+"""The training worker on its own: the core Trainer stepping in a QThread, driven by commands."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnstudio.core import Network, Trainer
+from nnstudio.data import load_dataset
+from nnstudio.gui.qt import QtCore, Signal, Slot
+from nnstudio.gui.state import Snapshot
+from nnstudio.gui.worker import TrainingThread
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load_dataset("mnist-sample")
+
+
+def make_trainer(ds, seed=0, **kw):
+    net = Network(seed=seed)
+    kw.setdefault("learning_rate", 1.5)
+    return Trainer(net, ds.train_x, ds.train_labels, ds.test_x[:200], ds.test_labels[:200], seed=seed, **kw)
+
+
+class Recorder(QtCore.QObject):
+    """Collects what the worker emits, in slots that run on this (GUI) thread like the
+    window's, and re-emits the state signals here so tests can wait on them safely."""
+
+    state = Signal(str)
+    restarted = Signal(object)
+    diverged = Signal(object)
+    finished = Signal()
+
+    def __init__(self, worker):
+        super().__init__()
+        self.reports, self.snaps, self.states, self.restarts, self.divergences, self.errors = [], [], [], [], [], []
+        self.shown = []
+        worker.batchDone.connect(self._batch)
+        worker.snapshotReady.connect(self._snap)
+        worker.stateChanged.connect(self._state)
+        worker.restarted.connect(self._restarted)
+        worker.diverged.connect(self._diverged)
+        worker.batchShown.connect(self._shown)
+        worker.error.connect(self._error)
+        worker.finished.connect(self._finished)
+
+    @Slot(object)
+    def _batch(self, r):
+        assert QtCore.QThread.currentThread() is self.thread()
+        self.reports.append(r)
+
+    @Slot(object)
+    def _snap(self, s):
+        self.snaps.append(s)
+
+    @Slot(object)
+    def _shown(self, r):
+        self.shown.append(r)
+
+    @Slot(str)
+    def _error(self, e):
+        self.errors.append(e)
+
+    @Slot(str)
+    def _state(self, s):
+        self.states.append(s)
+        self.state.emit(s)
+
+    @Slot(object, int)
+    def _restarted(self, s, gen):
+        self.restarts.append((s, gen))
+        self.restarted.emit(s)
+
+    @Slot(object)
+    def _diverged(self, r):
+        self.divergences.append(r)
+        self.diverged.emit(r)
+
+    @Slot()
+    def _finished(self):
+        self.finished.emit()
+
+
+@pytest.fixture
+def threads():
+    """Register TrainingThreads to be stopped (and joined) after the test, whatever happens."""
+    made = []
+
+    def add(t):
+        made.append(t)
+        return t
+
+    yield add
+    for t in made:
+        assert t.stop()
+
+
+@pytest.fixture
+def running(qtbot, sample, threads):
+    t = threads(TrainingThread())
+    rec = Recorder(t.worker)
+    with qtbot.waitSignal(rec.state, timeout=5000):
+        t.start()
+    paused(qtbot, rec, lambda: t.worker.set_trainer(make_trainer(sample)))
+    yield t, rec
+    assert t.stop()
+    assert not t.thread.isRunning()
+    assert rec.errors == []
+
+
+def paused(qtbot, rec, action, timeout=10000):
+    with qtbot.waitSignal(rec.state, timeout=timeout, check_params_cb=lambda s: s in ("paused", "finished")):
+        action()
+
+
+def running_now(qtbot, rec, action):
+    with qtbot.waitSignal(rec.state, check_params_cb=lambda s: s == "running"):
+        action()
+
+
+def params_of(snap: Snapshot):
+    return [p.copy() for p in snap.network.params]
+
+
+def test_step_batch_emits_exactly_one_report_and_a_snapshot(qtbot, running):
+    t, rec = running
+    w = t.worker
+    n_snaps = len(rec.snaps)
+    paused(qtbot, rec, w.step_batch)
+    assert len(rec.reports) == 1
+    r = rec.reports[0]
+    assert (r.step, r.epoch, r.batch, r.batch_size, len(r.indices)) == (1, 0, 0, 10, 10)
+    assert len(rec.snaps) == n_snaps + 1 and rec.snaps[-1].step == 1
+    assert rec.shown == [r]  # a stepped batch is shown as the current input
+    paused(qtbot, rec, w.step_batch)
+    assert [x.step for x in rec.reports] == [1, 2]
+
+
+def test_step_epoch_stops_at_the_epoch_end(qtbot, running, sample):
+    t, rec = running
+    w = t.worker
+    paused(qtbot, rec, w.step_epoch)
+    assert len(rec.reports) == sample.n_train // 10
+    assert rec.reports[-1].epoch_end is not None and rec.reports[-1].epoch_end.epoch == 1
+    assert all(r.epoch_end is None for r in rec.reports[:-1])
+    assert rec.snaps[-1].epoch == 1
+
+
+def test_pause_stops_training_and_nothing_arrives_afterwards(qtbot, running):
+    t, rec = running
+    w = t.worker
+    running_now(qtbot, rec, w.play)
+    qtbot.waitUntil(lambda: len(rec.reports) > 50, timeout=10000)
+    paused(qtbot, rec, w.pause)
+    n = len(rec.reports)
+    qtbot.wait(100)
+    assert len(rec.reports) == n
+    assert [r.step for r in rec.reports] == list(range(1, n + 1))  # none dropped, in order
+    assert rec.snaps[-1].step == n  # the pause snapshot is the state after the last batch
+
+
+def test_rewind_replays_bit_for_bit(qtbot, running):
+    t, rec = running
+    w = t.worker
+    for _ in range(3):
+        paused(qtbot, rec, w.step_batch)
+    paused(qtbot, rec, w.step_epoch)
+    first = params_of(rec.snaps[-1])
+    costs = [r.cost for r in rec.reports]
+    paused(qtbot, rec, w.rewind)
+    assert rec.restarts[-1][0].step == 0 and rec.restarts[-1][1] == rec.restarts[-2][1] + 1
+    start = len(rec.reports)
+    for _ in range(3):
+        paused(qtbot, rec, w.step_batch)
+    paused(qtbot, rec, w.step_epoch)
+    again = params_of(rec.snaps[-1])
+    assert [r.cost for r in rec.reports[start:]] == costs
+    for a, b in zip(first, again):
+        assert np.array_equal(a, b)
+
+
+def test_learning_rate_and_batch_size_apply_at_the_next_batch(qtbot, running):
+    t, rec = running
+    w = t.worker
+    paused(qtbot, rec, w.step_batch)
+    w.set_learning_rate(0.25)
+    w.set_batch_size(32)
+    paused(qtbot, rec, w.step_batch)
+    r = rec.reports[-1]
+    assert (r.learning_rate, r.batch_size, len(r.indices)) == (0.25, 32, 32)
+    # while running: the reports switch once, from the old value to the new
+    running_now(qtbot, rec, w.play)
+    qtbot.waitUntil(lambda: len(rec.reports) > 20, timeout=10000)
+    w.set_learning_rate(0.125)
+    qtbot.waitUntil(lambda: rec.reports[-1].learning_rate == 0.125, timeout=10000)
+    paused(qtbot, rec, w.pause)
+    lrs = [r.learning_rate for r in rec.reports[2:]]
+    switch = lrs.index(0.125)
+    assert set(lrs[:switch]) == {0.25} and set(lrs[switch:]) == {0.125}
+
+
+def test_snapshots_are_throttled_while_running_and_private_copies(qtbot, sample, threads):
+    t = threads(TrainingThread(snapshot_hz=20))
+    rec = Recorder(t.worker)
+    t.start()
+    tr = make_trainer(sample)
+    paused(qtbot, rec, lambda: t.worker.set_trainer(tr))
+    n0 = len(rec.snaps)
+    running_now(qtbot, rec, t.worker.play)
+    qtbot.wait(500)
+    paused(qtbot, rec, t.worker.pause)
+    t.stop()
+    n_batches, n_snaps = len(rec.reports), len(rec.snaps) - n0
+    assert n_batches > 100
+    # 20 Hz for 0.5 s, plus one per epoch end and the pause snapshot
+    epochs = sum(r.epoch_end is not None for r in rec.reports)
+    assert n_snaps <= 0.5 * 20 + epochs + 4
+    # a snapshot is a copy: the trainer's network moved on, the snapshot did not
+    s = rec.snaps[n0 + 1]
+    assert s.network is not tr.network
+    assert not np.array_equal(s.network.params[0], tr.network.params[0])
+
+
+def test_slow_motion_shows_every_batch(qtbot, running):
+    t, rec = running
+    w = t.worker
+    w.set_speed(30)
+    n_snaps = len(rec.snaps)
+    running_now(qtbot, rec, w.play)
+    qtbot.waitUntil(lambda: len(rec.reports) >= 6, timeout=5000)
+    paused(qtbot, rec, w.pause)
+    # every batch got its snapshot (+1 for the pause)
+    steps = {s.step for s in rec.snaps[n_snaps:]}
+    assert {r.step for r in rec.reports} <= steps
+    assert len(rec.reports) < 40  # 30 per second, not full speed
+
+
+def test_finished_after_the_epoch_budget(qtbot, running):
+    t, rec = running
+    w = t.worker
+    w.set_epochs(1)
+    with qtbot.waitSignal(rec.state, timeout=10000, check_params_cb=lambda s: s == "finished"):
+        w.play()
+    assert rec.reports[-1].epoch_end is not None
+    n = len(rec.reports)
+    paused(qtbot, rec, w.step_batch)  # nothing more to do
+    assert len(rec.reports) == n
+    w.set_epochs(2)
+    paused(qtbot, rec, w.step_batch)
+    assert len(rec.reports) == n + 1
+
+
+def test_divergence_pauses_and_keeps_finite_weights(qtbot, sample, threads):
+    net = Network((784, 16, 10), activation="relu", seed=0)
+    # huge weights of both signs: the weighted sums overflow to +inf and -inf, and inf - inf is NaN
+    net.params[0][:-1] = np.where(np.arange(784)[:, None] % 2 == 0, 1e307, -1e307)
+    tr = Trainer(net, sample.train_x, sample.train_labels, learning_rate=1.0, seed=0)
+    t = threads(TrainingThread())
+    rec = Recorder(t.worker)
+    t.start()
+    paused(qtbot, rec, lambda: t.worker.set_trainer(tr))
+    with qtbot.waitSignal(rec.diverged, timeout=5000):
+        t.worker.play()
+    qtbot.waitUntil(lambda: rec.states[-1] == "paused")
+    t.stop()
+    assert rec.divergences[0].diverged
+    assert all(np.isfinite(p).all() for p in rec.snaps[-1].network.params)
+    assert rec.errors == []
+
+
+def test_backpressure_bounds_the_backlog(qtbot, running):
+    t, rec = running
+    w = t.worker
+    w._max_backlog = 30
+    w.consumed = w.emitted  # the GUI "consumed" nothing from now on
+    base = w.emitted
+    running_now(qtbot, rec, w.play)
+    qtbot.wait(150)
+    assert w.emitted - base <= 32  # the worker waits for the GUI instead of flooding it
+    w.consumed = w.emitted  # the GUI caught up: training goes on
+    qtbot.waitUntil(lambda: w.emitted - base > 40, timeout=5000)
+    paused(qtbot, rec, w.pause)
+
+
+def test_stop_joins_a_running_thread(qtbot, sample, threads):
+    t = threads(TrainingThread())
+    rec = Recorder(t.worker)
+    t.start()
+    paused(qtbot, rec, lambda: t.worker.set_trainer(make_trainer(sample)))
+    running_now(qtbot, rec, t.worker.play)
+    with qtbot.waitSignal(rec.finished, timeout=5000):
+        assert t.stop()
+    assert t.thread.isFinished() and not t.thread.isRunning()
+    assert t.stop()  # idempotent
