@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
+
+from nnstudio._atomic import atomic_path
 
 APP_ID = "nnstudio"
 
@@ -82,19 +83,9 @@ def desktop_entry(command: list[str] | None = None) -> str:
 
 def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
-        tmp = None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
 
 
 def install() -> list[Path]:

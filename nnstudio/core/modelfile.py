@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from nnstudio._atomic import atomic_path
 
 from .activations import ACTIVATIONS
 from .costs import COSTS
@@ -66,24 +67,13 @@ def save_model(network: Network, path, **metadata) -> Path:
     for l, (w, b) in enumerate(zip(network.weights, network.biases)):
         arrays[f"W{l}"] = np.ascontiguousarray(w)
         arrays[f"b{l}"] = np.ascontiguousarray(b)
-    folder = path.parent if str(path.parent) else Path(".")
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "wb") as f:
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
             np.savez_compressed(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-        tmp = None
     except OSError as e:
         raise ModelFileError(f"{name}: could not save ({e.strerror or e}); any old file was kept") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
     return path
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import csv
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from nnstudio._atomic import atomic_path
 from nnstudio.gui import theme
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, pg
 
@@ -128,31 +127,20 @@ class TrainingHistory:
         """Write the per-batch history as CSV (epoch rows carry the epoch means), atomically."""
         path = Path(path)
         ends = {self._epoch_at[k]: e for k, e in enumerate(self.epochs)}
-        folder = path.parent if str(path.parent) else Path(".")
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", newline="") as f:
-                w = csv.writer(f)
-                w.writerow(list(_COLS) + ["epoch_mean_cost", "test_accuracy", "test_cost"])
-                buf = self._buf
-                for i in range(self.n):
-                    row = buf[i]
-                    out = [int(row[STEP]), int(row[EPOCH]), int(row[BATCH]), int(row[SEEN]),
-                           repr(float(row[COST])), repr(float(row[LR])), int(row[BS])]
-                    e = ends.get(i)
-                    if e is not None:
-                        out += [repr(e[2]), "" if e[3] is None else repr(e[3]), "" if e[4] is None else repr(e[4])]
-                    else:
-                        out += ["", "", ""]
-                    w.writerow(out)
-            os.replace(tmp, path)
-            tmp = None
-        finally:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
+        with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(list(_COLS) + ["epoch_mean_cost", "test_accuracy", "test_cost"])
+            buf = self._buf
+            for i in range(self.n):
+                row = buf[i]
+                out = [int(row[STEP]), int(row[EPOCH]), int(row[BATCH]), int(row[SEEN]),
+                       repr(float(row[COST])), repr(float(row[LR])), int(row[BS])]
+                e = ends.get(i)
+                if e is not None:
+                    out += [repr(e[2]), "" if e[3] is None else repr(e[3]), "" if e[4] is None else repr(e[4])]
+                else:
+                    out += ["", "", ""]
+                w.writerow(out)
         return path
 
 
@@ -416,18 +404,7 @@ class PlotsPanel(QtWidgets.QWidget):
         """Save both plots as one PNG (atomically: never a half-written file)."""
         path = Path(path)
         pix = self.grab()
-        folder = path.parent if str(path.parent) else Path(".")
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=folder)
-        os.close(fd)
-        try:
-            if not pix.save(tmp, "PNG"):
+        with atomic_path(path, suffix=".png") as tmp:
+            if not pix.save(str(tmp), "PNG"):
                 raise OSError(f"{path.name}: could not write the image")
-            os.replace(tmp, path)
-            tmp = None
-        finally:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
         return path
