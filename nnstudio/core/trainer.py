@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from .costs import CrossEntropy, Quadratic
+from .costs import Quadratic
 from .network import Network, as_targets
 
 
@@ -75,7 +75,6 @@ class _Buffers:
     dps: list  # ∂C/∂a propagated to the previous layer
     grads: list  # (n_in + 1, n_out) per layer, like the parameters (views into grad_all)
     grad_all: np.ndarray  # laid out like Network.buffer: one addition updates every layer
-    xbuf: np.ndarray  # the mini-batch's raw inputs, gathered from the training set
     diff: np.ndarray
     hidden: np.ndarray  # every layer after the input side by side: one σ' for all
     sp_all: np.ndarray
@@ -254,7 +253,6 @@ class Trainer:
             dps=[np.zeros((m, n)) for n in sizes[1:-1]],
             grads=grads,
             grad_all=grad_all,
-            xbuf=np.zeros((m, sizes[0]), dtype=self.train_x.dtype),
             diff=np.zeros((m, sizes[-1])),
             hidden=hidden,
             sp_all=sp_all,
@@ -276,7 +274,6 @@ class Trainer:
         # Sigmoid layers are computed inline (σ(z) = ½ + ½ tanh(z/2)); others by method.
         sig = [a.name == "sigmoid" for a in acts_f]
         all_sig = all(sig)
-        ce = isinstance(net.cost, CrossEntropy)
         quad = isinstance(net.cost, Quadratic)
         n = self.n_train
         raw = self.train_x.dtype == np.uint8
@@ -299,6 +296,12 @@ class Trainer:
         step_scale, step_eta, step_m = np.array(0.0), None, None
         bufs: dict[int, _Buffers] = {}
         cur_m = -1
+        # The inputs of the next ~1,000 examples of the epoch, in shuffled order, converted
+        # to float with the ones (or 255) column: refilled in bulk every ~100 mini-batches,
+        # so a mini-batch's input is a slice of it (no per-step gather, no per-step cast).
+        chunk_rows = 1024
+        chunk = chunk_src = None
+        c0 = c1 = 0
         checkpoint = net.get_params()
         checkpoint_every = self.checkpoint_every
 
@@ -307,12 +310,12 @@ class Trainer:
         while self.epochs is None or self.epoch < self.epochs:
             if self.batch_in_epoch == 0:
                 # A new epoch: a new order.  The targets are small and are permuted whole;
-                # the images are gathered per mini-batch into a preallocated buffer (no
-                # 47 MB shuffled copy of MNIST, and cheaper than making one).
+                # the images are gathered chunk by chunk (below): no 47 MB shuffled copy.
                 self._perm = self._shuffle_rng.permutation(n)
                 self._ye = np.take(self._train_targets, self._perm, axis=0)
                 self._pos = 0
                 ep_cost, ep_n, ep_sec = 0.0, 0, 0.0
+                c0 = c1 = 0
             perm, ye = self._perm, self._ye
             t0 = perf()
             pos = self._pos
@@ -324,12 +327,14 @@ class Trainer:
                 acts, views, zs, sps, deltas, dps, grads, diff = (
                     b.acts, b.views, b.zs, b.sps, b.deltas, b.dps, b.grads, b.diff
                 )
-                sp_all, hidden, out, v0 = b.sp_all, b.hidden, b.views[L], b.views[0]
-                grad_all, xbuf = b.grad_all, b.xbuf
+                sp_all, hidden, out = b.sp_all, b.hidden, b.views[L]
+                grad_all = b.grad_all
                 # per-layer operands, looked up once rather than on every step
-                fwd_plan = [(acts[l], params[l], zs[l], views[l + 1], half_scale[l], sig[l]) for l in range(L)]
+                # (layer 0's input is the current slice of the chunk: None here)
+                fwd_plan = [(acts[l] if l else None, params[l], zs[l], views[l + 1], half_scale[l], sig[l])
+                            for l in range(L)]
                 bwd_plan = [
-                    (acts[l].T, deltas[l], grads[l], weights[l] if l else None,
+                    (acts[l].T if l else None, deltas[l], grads[l], weights[l] if l else None,
                      dps[l - 1] if l else None, sps[l - 1] if l else None, deltas[l - 1] if l else None, params_w[l])
                     for l in range(L - 1, -1, -1)
                 ]
@@ -338,12 +343,21 @@ class Trainer:
             decay = self.weight_decay
             if decay:
                 shrink[...] = 1.0 - eta * decay / n
+            if pos < c0 or pos + m > c1:
+                k = min(max(chunk_rows, m), n - pos)
+                if chunk is None or len(chunk) < k:
+                    chunk = np.ones((max(chunk_rows, k), train_x.shape[1] + 1))
+                    if raw:
+                        chunk[:, -1] = 255.0
+                    chunk_src = np.empty((len(chunk), train_x.shape[1]), dtype=train_x.dtype)
+                take(train_x, perm[pos : pos + k], 0, chunk_src[:k])
+                copyto(chunk[:k, :-1], chunk_src[:k])
+                c0, c1 = pos, pos + k
+            a0 = chunk[pos - c0 : pos - c0 + m]
             try:  # (a try block costs nothing in CPython 3.11 unless it fires)
-                take(train_x, perm[pos : pos + m], 0, xbuf)
-                copyto(v0, xbuf)
                 # forward: z = W a + b (one product thanks to the ones column), a = f(z)
                 for l, (a_in, p, z, a, hs, is_sig) in enumerate(fwd_plan):
-                    dot(a_in, p, z)
+                    dot(a0 if a_in is None else a_in, p, z)
                     if is_sig:
                         multiply(z, hs, z)
                         tanh(z, z)
@@ -382,7 +396,7 @@ class Trainer:
                     multiply(diff, step_scale, d)  # cross-entropy with a sigmoid output
                 # backward: deltas are pre-scaled by −η/m, so grads are the steps themselves
                 for a_t, d, g, w, dp, sp, d_prev, pw in bwd_plan:
-                    matmul(a_t, d, g)
+                    matmul(a0.T if a_t is None else a_t, d, g)
                     if w is not None:
                         dot(d, w, dp)
                         multiply(dp, sp, d_prev)
