@@ -131,7 +131,9 @@ class DatasetLoader(QtCore.QThread):
         except DownloadCancelled:
             self.failed.emit("download cancelled", True)
         except DataError as e:
-            self.failed.emit(str(e), False)
+            # a cancel that landed while a stalled read was timing out ends as a mirror failure:
+            # the user asked to cancel, so it is reported as the cancel (not a warning dialog)
+            self.failed.emit("download cancelled" if self._cancel else str(e), self._cancel)
         except Exception as e:  # pragma: no cover - unexpected; reported, never raised into Qt
             log.error("loading %s failed:\n%s", self.key, traceback.format_exc())
             self.failed.emit(f"{self.key}: could not be loaded ({type(e).__name__}: {e})", False)
@@ -240,6 +242,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._pending_model = None
         self._pending_input = None
         self._closing = False
+        self._ask_on_close = False  # set by File ▸ Quit: ask about unsaved training before closing
+        self._saved_at = None  # (run generation, step) of the network last saved or opened
         self._rate = (0.0, 0, 0.0)  # (time, examples seen, examples/s)
         self._message_box = None
 
@@ -440,7 +444,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.export_png_action = action(f, "exportPlotsAction", "Export plots as &PNG…", self._export_png_dialog)
         self.export_csv_action = action(f, "exportHistoryAction", "Export history as &CSV…", self._export_csv_dialog)
         f.addSeparator()
-        action(f, "quitAction", "&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit)
+        action(f, "quitAction", "&Quit", self.request_quit, QtGui.QKeySequence.StandardKey.Quit)
 
         t = mb.addMenu("&Training")
         a = self.actions
@@ -1274,6 +1278,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._new_trainer(network=net)
         self._update_status(force=True)
         self._trained_elsewhere = True
+        self._saved_at = None  # (nothing trained on it yet: quitting does not ask)
         self.settings.setValue("model/last_path", str(path.resolve()))
         self.reopen_action.setEnabled(True)
         self.reopen_action.setText(f"&Reopen {path.name}")
@@ -1283,13 +1288,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle(f"{APP_NAME} — {path.name}")
         return True
 
-    def _save_model_dialog(self) -> None:
+    def _save_model_dialog(self) -> bool:
         start = str(Path(self._start_dir()) / f"nnstudio-{sizes_text((self._arch or {}).get('sizes', (784, 16, 16, 10)))}.npz")
         path = self.ask_save_path("Save the network", start, "nnstudio models (*.npz)")
         if path:
             if not path.endswith(".npz"):
                 path += ".npz"
-            self.save_model(path)
+            return self.save_model(path)
+        return False
 
     def save_model(self, path) -> bool:
         """Save the network as last shown (the latest snapshot).  Errors go to a dialog."""
@@ -1317,6 +1323,7 @@ class MainWindow(QtWidgets.QMainWindow):
         except ModelFileError as e:
             self.show_message("error", "Could not save the model", str(e))
             return False
+        self._saved_at = (self._gen, snap.step)
         self.settings.setValue("model/last_path", str(Path(out).resolve()))
         self.reopen_action.setEnabled(True)
         self.reopen_action.setText(f"&Reopen {Path(out).name}")
@@ -1378,8 +1385,59 @@ class MainWindow(QtWidgets.QMainWindow):
             loader.cancel()
             loader.wait(60_000)
         self.training.stop()
+        # hosted views with threads of their own (landscape, evaluation): child widgets get no
+        # closeEvent when the window closes, so their workers are stopped and joined here
+        for v in self.views.values():
+            stop = getattr(v, "shutdown", None)
+            if callable(stop):
+                try:
+                    stop()
+                except Exception:  # pragma: no cover - never keep the window from closing
+                    log.error("%s.shutdown failed:\n%s", type(v).__name__, traceback.format_exc())
+
+    def has_unsaved_training(self) -> bool:
+        """True if the network was trained since it was last saved or opened."""
+        r = self._last_report
+        return self.history.n > 0 and r is not None and (self._gen, r.step) != self._saved_at
+
+    def ask_save_before_quit(self) -> str:
+        """Ask what to do with unsaved training: ``"save"``, ``"discard"`` or ``"cancel"``
+        (tests replace this method)."""
+        B = QtWidgets.QMessageBox.StandardButton
+        box = QtWidgets.QMessageBox(self)
+        box.setObjectName("saveBeforeQuitDialog")
+        box.setIcon(QtWidgets.QMessageBox.Icon.Question)
+        box.setWindowTitle("Save the trained network?")
+        box.setText("The network was trained since it was last saved.\n\nSave it before quitting?")
+        box.setStandardButtons(B.Save | B.Discard | B.Cancel)
+        box.setDefaultButton(B.Save)
+        box.exec()
+        clicked = box.standardButton(box.clickedButton()) if box.clickedButton() is not None else B.Cancel
+        return "save" if clicked == B.Save else "discard" if clicked == B.Discard else "cancel"
+
+    def request_quit(self) -> None:
+        """File ▸ Quit: like the window's close button, asks about unsaved training first."""
+        self._ask_on_close = True
+        try:
+            self.close()
+        finally:
+            self._ask_on_close = False
+
+    def _may_close(self, event: QtGui.QCloseEvent) -> bool:
+        # A person closing the window (close button, File ▸ Quit) is asked about unsaved
+        # training; a programmatic close() (Ctrl+C in the terminal, tests) is not.
+        if self._closing or not (event.spontaneous() or self._ask_on_close) or not self.has_unsaved_training():
+            return True
+        self.pause()
+        answer = self.ask_save_before_quit()
+        if answer == "save":
+            return self._save_model_dialog()  # (a failed or cancelled save keeps the window open)
+        return answer == "discard"
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        if not self._may_close(event):
+            event.ignore()
+            return
         try:
             self.save_settings()
         except Exception:  # pragma: no cover - never keep the window from closing
