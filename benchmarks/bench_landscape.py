@@ -22,6 +22,11 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import sys as _sys  # noqa: E402
+from pathlib import Path as _Path  # noqa: E402
+
+_sys.path.insert(0, str(_Path(__file__).resolve().parents[1]))  # run from anywhere, like the other benchmarks
+
 import numpy as np  # noqa: E402
 
 from nnstudio._resources import resource_path  # noqa: E402
