@@ -377,7 +377,7 @@ def test_divergence_in_the_window_pauses_restores_and_shows_no_nan(qtbot, make_w
     assert y is None or not np.isinf(y).any()
     assert y is None or np.isfinite(y[~np.isnan(y)]).all()
     label = w.plots.cost_label.text()
-    assert "diverged" in label and "inf" not in label.lower()  # ("mean nan": see the xfail below)
+    assert "diverged" in label and "inf" not in label.lower()
     (x0, x1), (y0, y1) = w.plots.cost_plot.getPlotItem().vb.viewRange()
     assert np.isfinite([x0, x1, y0, y1]).all()
     d = w.views["diagram"]
@@ -386,8 +386,6 @@ def test_divergence_in_the_window_pauses_restores_and_shows_no_nan(qtbot, make_w
     assert not d.grab().toImage().isNull()
 
 
-@pytest.mark.xfail(reason="plots.py: after a first diverged batch the cost label reads 'diverged · mean nan' "
-                          "(the moving mean of an all-NaN window); fix in PlotsPanel.refresh", strict=False)
 def test_cost_label_shows_no_nan_after_divergence(qtbot, window, tmp_path, monkeypatch):
     diverge(qtbot, window, tmp_path, monkeypatch)
     assert "nan" not in window.plots.cost_label.text().lower()

@@ -357,7 +357,7 @@ class PlotsPanel(QtWidgets.QWidget):
             last = h.costs[-1]
             cost_txt = (f"<b>Cost</b> <span style='color:{fg}'>last mini-batch</span> {last:.4f}"
                         if math.isfinite(last) else "<b>Cost</b> diverged")
-            if len(mean):
+            if len(mean) and math.isfinite(mean[-1]):  # (a window of diverged batches has no mean)
                 cost_txt += f" <span style='color:{fg}'>· mean</span> {mean[-1]:.4f}"
         else:
             cost_txt = f"<b>Cost</b> <span style='color:{fg}'>C = Σ(a − y)², averaged over the mini-batch</span>"
