@@ -858,40 +858,37 @@ class MainWindow(QtWidgets.QMainWindow):
         else:
             self.play()
 
-    def play(self) -> None:
+    def _can_train(self) -> bool:
+        """A dataset is loaded and the run has epochs left (else say how to go on)."""
         if self.dataset is None:
-            return
+            return False
         if self._state == "finished":
             self._say_finished()
-            return
-        self._running = True
-        self.actions.set_running(True)
-        self.worker.play()
+            return False
+        return True
+
+    def _set_running(self, running: bool) -> None:
+        self._running = running
+        self.actions.set_running(running)
+
+    def play(self) -> None:
+        if self._can_train():
+            self._set_running(True)
+            self.worker.play()
 
     def pause(self) -> None:
-        self._running = False
-        self.actions.set_running(False)
+        self._set_running(False)
         self.worker.pause()
 
     def step_batch(self) -> None:
-        if self.dataset is None:
-            return
-        if self._state == "finished":
-            self._say_finished()
-            return
-        self._running = False
-        self.actions.set_running(False)
-        self.worker.step_batch()
+        if self._can_train():
+            self._set_running(False)
+            self.worker.step_batch()
 
     def step_epoch(self) -> None:
-        if self.dataset is None:
-            return
-        if self._state == "finished":
-            self._say_finished()
-            return
-        self._running = False
-        self.actions.set_running(False)
-        self.worker.step_epoch()
+        if self._can_train():
+            self._set_running(False)
+            self.worker.step_epoch()
 
     def rewind(self) -> None:
         if self.dataset is None:
