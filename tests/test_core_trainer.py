@@ -148,3 +148,10 @@ def test_weight_decay_shrinks_weights_not_biases():
     for l in range(3):
         np.testing.assert_allclose(tr.network.weights[l], shrink * ref.weights[l] - 0.8 * gw[l], atol=1e-13)
         np.testing.assert_allclose(tr.network.biases[l], ref.biases[l] - 0.8 * gb[l], atol=1e-13)
+
+
+def test_fresh_start_flag():
+    tr = make()
+    assert tr.fresh_start is False  # unknown origin: whoever made the network says
+    tr.reset(seed=3)
+    assert tr.fresh_start is True

@@ -346,3 +346,22 @@ def test_an_untrained_network_is_not_sure(qtbot, panel):
     second = np.sort(pred.activations)[-2]
     assert pred.confidence - second < 0.2
     assert panel.guess.text().endswith("(not sure)") and not panel.guess.sure
+
+
+def test_a_fresh_random_network_defers_to_the_pretrained_one(qtbot, panel):
+    """Nothing trained yet: the pad reads with the shipped network and says so; once the
+    studio's network has trained (or a model was loaded, fresh=False) it reads with that."""
+    from nnstudio.core import Network, load_model
+    from nnstudio.cli import shipped_model_path
+    from nnstudio.gui.state import Snapshot
+
+    shipped = load_model(shipped_model_path())
+    panel.set_snapshot(Snapshot.of(Network(seed=5), fresh=True))
+    assert all(np.array_equal(a, b) for a, b in zip(panel.network.params, shipped.params))
+    assert "Nothing trained yet" in panel.model_label.text() and "pretrained" in panel.model_label.text()
+    pred = draw_and_wait(qtbot, panel, vertical_line())
+    assert pred.guess == 1
+    own = Network(seed=5)
+    panel.set_snapshot(Snapshot.of(own, step=10, epoch=0))
+    assert all(np.array_equal(a, b) for a, b in zip(panel.network.params, own.params))
+    assert "trained so far" in panel.model_label.text()

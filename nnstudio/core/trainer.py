@@ -131,6 +131,10 @@ class Trainer:
         self.weight_decay = float(weight_decay)
         self.checkpoint_every = max(1, int(checkpoint_every))
         self.seed = seed
+        #: True when the initial weights are a random initialisation (set by whoever made the
+        #: network; :meth:`reset` sets it), so views can tell "nothing learned yet" apart from
+        #: a loaded model that has not been trained further
+        self.fresh_start = False
         self._initial_params = network.get_params()
         self.history: list[EpochReport] = []
         self._restart()
@@ -156,6 +160,7 @@ class Trainer:
             seed = int(np.random.SeedSequence().entropy % (2**31))
         self.seed = seed
         self.network.initialize(seed)
+        self.fresh_start = True
         self._initial_params = self.network.get_params()
         self._restart()
 

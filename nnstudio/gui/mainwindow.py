@@ -793,7 +793,8 @@ class MainWindow(QtWidgets.QMainWindow):
         ds = self.dataset
         c = self.controls
         arch = self._typed_architecture()
-        if network is None:
+        fresh = network is None
+        if fresh:
             network = Network(arch["sizes"], activation=arch["activation"], cost=arch["cost"],
                               init=arch["init"], seed=arch["seed"])
         trainer = Trainer(
@@ -801,6 +802,7 @@ class MainWindow(QtWidgets.QMainWindow):
             learning_rate=float(c.lr_input.value()), batch_size=int(c.batch_input.value()),
             epochs=int(c.epochs_input.value()) or None, seed=arch["seed"],
         )
+        trainer.fresh_start = fresh
         self._arch = {"sizes": tuple(network.sizes), "activation": network.activation.name,
                       "cost": network.cost.name, "init": network.init, "seed": arch["seed"]}
         self.controls.accept_sizes()

@@ -912,10 +912,22 @@ class DrawPanel(StudioView):
         if snapshot is None:
             return
         net = snapshot.network
+        digits = self._dataset is None or tuple(self._dataset.class_names[:2]) == ("0", "1")
+        fresh = getattr(snapshot, "fresh", False) and digits
+        shipped = self._shipped() if fresh else None
+        if shipped is not None and tuple(shipped[0].sizes[:1] + shipped[0].sizes[-1:]) == (net.sizes[0], net.sizes[-1]):
+            # Nothing learned yet: random weights read nothing, so read with the pretrained
+            # network until the studio's own has trained (the label says so).
+            net = shipped[0]
+        else:
+            fresh = False
         changed_shape = self._network is None or tuple(self._network.sizes) != tuple(net.sizes)
         self._network = net
         shape = "-".join(map(str, net.sizes))
-        if snapshot.step:
+        if fresh:
+            note = (f"Nothing trained yet: reading with the pretrained {shape} network"
+                    + self._shipped_accuracy_note() + ". Press Play to train the studio's own.")
+        elif snapshot.step:
             done = snapshot.epoch
             note = (f"Reading with the studio's {shape} network as trained so far "
                     f"({done} epoch{'' if done == 1 else 's'} done)")

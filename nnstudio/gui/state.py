@@ -26,6 +26,8 @@ class Snapshot:
     batch_size: int = 0
     batch_indices: np.ndarray | None = None  # training-set indices of the mini-batch just used
     batch_cost: float | None = None
+    #: the weights are a fresh random initialisation: nothing trained or loaded yet
+    fresh: bool = False
 
     @classmethod
     def of(cls, network: Network, report=None, **kw) -> "Snapshot":

@@ -174,8 +174,13 @@ class TrainingWorker(QtCore.QObject):
         self.state = state
         self.stateChanged.emit(state)
 
+    @staticmethod
+    def _fresh(tr) -> bool:
+        return bool(getattr(tr, "fresh_start", False)) and tr.step_count == 0
+
     def _snapshot(self, report=None) -> Snapshot:
-        snap = Snapshot.of(self._trainer.network, report)
+        tr = self._trainer
+        snap = Snapshot.of(tr.network, report, fresh=self._fresh(tr))
         self.snapshotReady.emit(snap)
         return snap
 
@@ -226,7 +231,7 @@ class TrainingWorker(QtCore.QObject):
             running = kind != "trainer" and self._mode == "play" and tr is not None and not tr.finished
             if not running:
                 self._mode = "pause"
-            snap = Snapshot.of(tr.network)
+            snap = Snapshot.of(tr.network, fresh=self._fresh(tr))
             self.runMarker.emit(self.generation)
             self.restarted.emit(snap, self.generation)
             self.snapshotReady.emit(snap)
