@@ -66,7 +66,7 @@ def test_output_is_between_zero_and_one_for_every_hidden_activation():
         assert (out >= 0).all() and (out <= 1).all()
 
 
-@pytest.mark.parametrize("activation,cost", itertools.product(["sigmoid", "tanh", "relu"], ["quadratic", "cross-entropy"]))
+@pytest.mark.parametrize("activation,cost", list(itertools.product(["sigmoid", "tanh", "relu"], ["quadratic", "cross-entropy"])))
 def test_backprop_matches_finite_differences(activation, cost):
     net = Network((6, 5, 4, 4), activation=activation, cost=cost, seed=3)
     x, y = small_batch()
