@@ -7,6 +7,7 @@ import random
 
 import numpy as np
 import pytest
+from helpers_gui import button, click, key, settle, type_into, until_paused
 
 from nnstudio.core import Network, load_model, save_model
 from nnstudio.gui import mainwindow as mw
@@ -96,40 +97,6 @@ def app_look():
 
 
 # ----------------------------------------------------------------------------------- helpers
-def button(w, name):
-    return w.findChild(QtWidgets.QToolButton, name)
-
-
-def click(qtbot, w, name):
-    b = button(w, name)
-    assert b is not None and b.isEnabled(), name
-    qtbot.mouseClick(b, Qt.MouseButton.LeftButton)
-
-
-def settle(qtbot, w):
-    """Wait until the worker handled everything sent so far and its signals all arrived."""
-    with qtbot.waitSignal(w.workerSynced, timeout=15000):
-        w.sync_worker()
-
-
-def until_paused(qtbot, w, action, timeout=15000):
-    settle(qtbot, w)  # (so an old "paused" still on its way cannot end the wait)
-    with qtbot.waitSignal(w.trainingPaused, timeout=timeout):
-        action()
-
-
-def key(qtbot, w, k, mod=Qt.KeyboardModifier.NoModifier):
-    qtbot.keyClick(w, k, mod)
-
-
-def type_into(qtbot, widget, text):
-    """Select all, type ``text`` and press Enter, like a person."""
-    widget.setFocus()
-    qtbot.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClicks(widget, text)
-    qtbot.keyClick(widget, Qt.Key.Key_Return)
-
-
 def number(widget, value: float) -> str:
     """``value`` written as the widget's locale expects it."""
     return str(value).replace(".", widget.locale().decimalPoint())

@@ -16,6 +16,7 @@ import time
 import numpy as np
 import pytest
 
+from helpers_gui import click, settle, until_paused, key, type_into
 from helpers_http import LoopbackMirror, make_idx_folder
 from nnstudio.core import Network, save_model
 from nnstudio.core.modelfile import FORMAT_VERSION
@@ -58,35 +59,6 @@ def window(make_window):
 
 
 # ----------------------------------------------------------------------------------- helpers
-def settle(qtbot, w):
-    """Wait until the worker handled everything sent so far and its signals all arrived."""
-    with qtbot.waitSignal(w.workerSynced, timeout=15000):
-        w.sync_worker()
-
-
-def until_paused(qtbot, w, action, timeout=15000):
-    settle(qtbot, w)
-    with qtbot.waitSignal(w.trainingPaused, timeout=timeout):
-        action()
-
-
-def click(qtbot, w, name):
-    b = w.findChild(QtWidgets.QToolButton, name)
-    assert b is not None and b.isEnabled(), name
-    qtbot.mouseClick(b, Qt.MouseButton.LeftButton)
-
-
-def key(qtbot, w, k, mod=Qt.KeyboardModifier.NoModifier):
-    qtbot.keyClick(w, k, mod)
-
-
-def type_into(qtbot, widget, text):
-    widget.setFocus()
-    qtbot.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClicks(widget, text)
-    qtbot.keyClick(widget, Qt.Key.Key_Return)
-
-
 def combo(w):
     return w.findChild(QtWidgets.QComboBox, "datasetSelector")
 

@@ -1482,17 +1482,7 @@ class BackpropView(StudioView):
 
     # ------------------------------------------------------------------ building
     def _apply_palette(self):
-        self.setAutoFillBackground(True)
-        pal = self.palette()
-        for role, col in (
-            (QtGui.QPalette.ColorRole.Window, theme.PANEL), (QtGui.QPalette.ColorRole.WindowText, theme.TEXT),
-            (QtGui.QPalette.ColorRole.Button, "#21262d"), (QtGui.QPalette.ColorRole.ButtonText, theme.TEXT),
-            (QtGui.QPalette.ColorRole.Text, theme.TEXT), (QtGui.QPalette.ColorRole.Base, theme.BACKGROUND),
-            (QtGui.QPalette.ColorRole.Highlight, "#2f6f8f"), (QtGui.QPalette.ColorRole.ToolTipBase, theme.PANEL),
-            (QtGui.QPalette.ColorRole.ToolTipText, theme.TEXT), (QtGui.QPalette.ColorRole.PlaceholderText, theme.MUTED),
-        ):
-            pal.setColor(role, QtGui.QColor(col))
-        self.setPalette(pal)
+        theme.apply_dark_palette(self)
 
     def _build(self):
         self.thumb = QtWidgets.QLabel()

@@ -48,7 +48,7 @@ from nnstudio.gui.evaluation_widgets import (
     ThumbnailGallery,
 )
 from nnstudio.gui.evaluation_worker import JobRunner
-from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
+from nnstudio.gui.qt import QtCore, QtWidgets, Qt, Signal
 from nnstudio.gui.state import InputExample
 
 SPLITS = ("test", "train")
@@ -767,17 +767,7 @@ class EvaluationView(StudioView):
         self.tabs.currentChanged.connect(self._on_tab)
 
     def _style(self) -> None:
-        self.setAutoFillBackground(True)
-        pal = self.palette()
-        for role, col in (
-            (QtGui.QPalette.ColorRole.Window, theme.BACKGROUND), (QtGui.QPalette.ColorRole.WindowText, theme.TEXT),
-            (QtGui.QPalette.ColorRole.Button, "#21262d"), (QtGui.QPalette.ColorRole.ButtonText, theme.TEXT),
-            (QtGui.QPalette.ColorRole.Text, theme.TEXT), (QtGui.QPalette.ColorRole.Base, theme.PANEL),
-            (QtGui.QPalette.ColorRole.Highlight, "#2f6f8f"), (QtGui.QPalette.ColorRole.ToolTipBase, theme.PANEL),
-            (QtGui.QPalette.ColorRole.ToolTipText, theme.TEXT),
-        ):
-            pal.setColor(role, QtGui.QColor(col))
-        self.setPalette(pal)
+        theme.apply_dark_palette(self, window=theme.BACKGROUND, base=theme.PANEL)
         self.setStyleSheet(
             "#EvaluationView QTabWidget::pane { border: none; }"
             "#EvaluationView QTabBar::tab { background: %(panel)s; color: %(muted)s; padding: 5px 14px;"

@@ -738,17 +738,7 @@ class DrawPanel(StudioView):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._refresh)
 
-        self.setAutoFillBackground(True)
-        pal = self.palette()
-        for role, col in (
-            (QtGui.QPalette.ColorRole.Window, theme.PANEL), (QtGui.QPalette.ColorRole.WindowText, theme.TEXT),
-            (QtGui.QPalette.ColorRole.Button, "#21262d"), (QtGui.QPalette.ColorRole.ButtonText, theme.TEXT),
-            (QtGui.QPalette.ColorRole.Text, theme.TEXT), (QtGui.QPalette.ColorRole.Base, theme.BACKGROUND),
-            (QtGui.QPalette.ColorRole.Highlight, "#2f6f8f"), (QtGui.QPalette.ColorRole.ToolTipBase, theme.PANEL),
-            (QtGui.QPalette.ColorRole.ToolTipText, theme.TEXT), (QtGui.QPalette.ColorRole.PlaceholderText, theme.MUTED),
-        ):
-            pal.setColor(role, QtGui.QColor(col))
-        self.setPalette(pal)
+        theme.apply_dark_palette(self)
         self.setObjectName("DrawPanel")
         self.setStyleSheet(
             "#DrawPanel QToolButton { background: #21262d; color: %(text)s; border: 1px solid #30363d;"
