@@ -9,12 +9,20 @@ each a base URL usable as a download mirror:
 * ``corrupt``  - the file with one byte flipped in the middle (MD5 mismatch)
 * ``truncate`` - announces the full Content-Length, sends half, then closes the connection
 * ``stall``    - announces the full length, sends 1 KiB, then sends nothing more until the mirror closes
+* ``noheaders`` - accepts the connection and reads the request, then answers nothing until the mirror closes
+* ``trickle``  - announces the full length, sends 1 KiB, then one byte every 20 ms (never silent for long,
+                 so never a timeout, but a 64 KiB chunk would take 20 minutes)
+
+``hanging_port()`` gives an address whose TCP connect never completes (a full listen backlog).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.server
+import select
+import socket
 import threading
 from pathlib import Path
 
@@ -23,7 +31,7 @@ import numpy as np
 from nnstudio.data.download import RemoteDataset, RemoteFile
 from nnstudio.data.idx import write_idx
 
-MODES = ("good", "nolength", "missing", "corrupt", "truncate", "stall")
+MODES = ("good", "nolength", "missing", "corrupt", "truncate", "stall", "noheaders", "trickle")
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -38,6 +46,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         path = self.server.root / name
         if mode not in MODES or mode == "missing" or "/" in name or name.startswith(".") or not path.is_file():
             self.send_error(404, "Not Found")
+            return
+        if mode == "noheaders":
+            self.server.stop.wait(30)
+            self.close_connection = True
             return
         data = path.read_bytes()
         if mode == "corrupt":
@@ -58,6 +70,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(data[:1024])
                 self.wfile.flush()
                 self.server.stop.wait(30)
+                return
+            if mode == "trickle":
+                self.wfile.write(data[:1024])
+                self.wfile.flush()
+                for i in range(1024, len(data)):
+                    if self.server.stop.wait(0.02):
+                        break
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                self.close_connection = True
                 return
             self.wfile.write(data)
         except (ConnectionError, OSError):
@@ -103,6 +125,36 @@ class LoopbackMirror:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
+
+
+@contextlib.contextmanager
+def hanging_port():
+    """``(host, port)`` on loopback where a TCP connect stays pending: a listening socket with backlog 0
+    whose queue is filled and never accepted (Linux then drops further SYNs). Skips if the OS completes
+    the connects anyway."""
+    import pytest
+
+    listener = socket.socket()
+    fillers: list[socket.socket] = []
+    try:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        address = listener.getsockname()
+        for _ in range(8):
+            probe = socket.socket()
+            fillers.append(probe)
+            probe.setblocking(False)
+            probe.connect_ex(address)
+            _, writable, _ = select.select([], [probe], [], 0.2)
+            if not writable:  # this connect hangs: so will the next one
+                break
+        else:
+            pytest.skip("this OS completes every loopback connect; cannot simulate a hanging connect")
+        yield address
+    finally:
+        for s in fillers:
+            s.close()
+        listener.close()
 
 
 IDX_NAMES = {

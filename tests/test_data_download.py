@@ -1,4 +1,5 @@
-"""Downloads through a loopback HTTP mirror: success, fallback, corruption, truncation, stalls, cancel.
+"""Downloads through a loopback HTTP mirror: success, fallback, corruption, truncation, stalls, cancel
+(also cancel at once while connecting, waiting for headers, or on a stalled or trickling body).
 
 There is no network here except loopback. Tests with the real MNIST files serve ../shared/datasets/mnist;
 the fault tests use small synthetic IDX files (their MD5s monkeypatched into the registry), so they run
@@ -7,13 +8,16 @@ everywhere and fast.
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
+import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
-from helpers_http import LoopbackMirror, make_idx_folder, remote_for
+from helpers_http import LoopbackMirror, hanging_port, make_idx_folder, remote_for
 
 from nnstudio.data import (
     DataError,
@@ -227,3 +231,161 @@ def test_fashion_registry():
     assert spec.mirrors == ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
     assert REMOTE_DATASETS["mnist"].mirrors[0] == "https://ossci-datasets.s3.amazonaws.com/mnist/"
     np.testing.assert_equal(len(REMOTE_DATASETS["mnist"].files), 4)
+
+
+# ------------------------------------------------------------------------------- cancel at once (issue 9)
+
+
+class CancelButton:
+    """The GUI's Cancel button as ``download_dataset`` sees it: a ``cancel()`` callable, pressed from
+    another thread. ``waiting`` is set once cancel() has been polled ``polls`` times after ``armed()``
+    became true, i.e. the download is provably waiting on the network (it polls while it waits)."""
+
+    def __init__(self, armed, polls=2):
+        self.armed, self.polls, self.count = armed, polls, 0
+        self.waiting = threading.Event()
+        self.pressed = threading.Event()
+
+    def __call__(self) -> bool:
+        if self.armed():
+            self.count += 1
+            if self.count >= self.polls:
+                self.waiting.set()
+        return self.pressed.is_set()
+
+
+def cancel_while_waiting(button, **kwargs):
+    """Run download_dataset on a thread; once it is waiting, press Cancel. Returns (exception, seconds
+    from the press to the end of the download). Checks that no socket was left unclosed."""
+    outcome = {}
+
+    def run():
+        try:
+            download_dataset("mnist", cancel=button, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - inspected by the test
+            outcome["error"] = exc
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        worker = threading.Thread(target=run)
+        worker.start()
+        try:
+            assert button.waiting.wait(10), "the download never polled cancel() while waiting on the network"
+        finally:
+            t0 = time.monotonic()
+            button.pressed.set()
+            worker.join(10)
+        seconds = time.monotonic() - t0
+        assert not worker.is_alive()
+        error = outcome.get("error")
+        gc.collect()  # tracebacks hold frames that hold sockets: an unclosed one would warn here
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+    return error, seconds
+
+
+def test_cancel_during_a_mid_body_stall_is_immediate(synthetic, tmp_cache):
+    headers = threading.Event()
+    button = CancelButton(headers.is_set)
+    error, seconds = cancel_while_waiting(
+        button, mirrors=[synthetic.base("stall")], timeout=30, progress=lambda d, t, n: headers.set()
+    )
+    assert isinstance(error, DownloadCancelled), error
+    assert "cancelled during train-images-idx3-ubyte.gz" in str(error) and "nothing partial" in str(error)
+    assert seconds < 2
+    assert leftovers(tmp_cache) == []
+
+
+def test_cancel_while_the_server_never_answers_is_immediate(synthetic, tmp_cache):
+    button = CancelButton(lambda: bool(synthetic.requests))  # the server has read the request
+    error, seconds = cancel_while_waiting(button, mirrors=[synthetic.base("noheaders")], timeout=30)
+    assert isinstance(error, DownloadCancelled), error
+    assert "cancelled while waiting for train-images-idx3-ubyte.gz" in str(error)
+    assert seconds < 2
+    assert leftovers(tmp_cache) == []
+
+
+def test_cancel_during_a_trickling_body_is_immediate(synthetic, tmp_cache):
+    """A server that sends a byte every 20 ms never times out, and a 64 KiB chunk would take minutes."""
+    headers = threading.Event()
+    button = CancelButton(headers.is_set)
+    error, seconds = cancel_while_waiting(
+        button, mirrors=[synthetic.base("trickle")], timeout=30, progress=lambda d, t, n: headers.set()
+    )
+    assert isinstance(error, DownloadCancelled), error
+    assert seconds < 2
+    assert leftovers(tmp_cache) == []
+
+
+def test_cancel_while_connecting_is_immediate(tmp_path, monkeypatch, tmp_cache):
+    src = tmp_path / "served"
+    make_idx_folder(src, n_train=20, n_test=10)
+    monkeypatch.setitem(REMOTE_DATASETS, "mnist", remote_for(src))
+    with hanging_port() as (host, port):
+        button = CancelButton(lambda: True)
+        error, seconds = cancel_while_waiting(button, mirrors=[f"http://{host}:{port}/"], timeout=30)
+    assert isinstance(error, DownloadCancelled), error
+    assert seconds < 2
+    assert leftovers(tmp_cache) == []
+
+
+def test_cancel_while_looking_up_the_host_name_is_immediate(synthetic, tmp_cache, monkeypatch):
+    """getaddrinfo cannot be interrupted: it runs on a daemon thread, which ends on its own later."""
+    for var in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    real_getaddrinfo = socket.getaddrinfo
+    answer = threading.Event()
+    asked = threading.Event()
+
+    def slow_dns(host, port, *args, **kwargs):
+        if host != "slow-dns.invalid":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        flags = args[3] if len(args) > 3 else kwargs.get("flags", 0)
+        if flags & socket.AI_NUMERICHOST:
+            raise socket.gaierror(socket.EAI_NONAME, "not numeric")
+        asked.set()
+        answer.wait(10)
+        return real_getaddrinfo("127.0.0.1", port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_dns)
+    port = synthetic.base("good").split(":")[2].split("/")[0]
+    button = CancelButton(asked.is_set)
+    try:
+        error, seconds = cancel_while_waiting(button, mirrors=[f"http://slow-dns.invalid:{port}/good/"], timeout=30)
+    finally:
+        answer.set()
+    assert isinstance(error, DownloadCancelled), error
+    assert seconds < 2
+    assert synthetic.requests == []  # it never connected
+    assert leftovers(tmp_cache) == []
+    for t in threading.enumerate():
+        if t.name.startswith("nnstudio-resolve"):
+            t.join(5)
+            assert not t.is_alive()
+
+
+def test_server_that_never_answers_times_out_and_the_next_mirror_is_used(synthetic, tmp_cache):
+    with pytest.raises(DataUnavailable, match=r"noheaders/train-images-idx3-ubyte.gz: no data for 0.2 s \(timed out\)"):
+        download_dataset("mnist", mirrors=[synthetic.base("noheaders")], timeout=0.2)
+    assert leftovers(tmp_cache) == []
+    download_dataset("mnist", mirrors=[synthetic.base("noheaders"), synthetic.base("good")], timeout=0.2)
+    assert leftovers(tmp_cache / "mnist") == sorted(MNIST_FILES)
+
+
+def test_hanging_connect_times_out_and_the_next_mirror_is_used(synthetic, tmp_cache):
+    with hanging_port() as (host, port):
+        bad = f"http://{host}:{port}/"
+        t0 = time.monotonic()
+        with pytest.raises(DataUnavailable) as err:
+            download_dataset("mnist", mirrors=[bad], timeout=0.2)
+        assert time.monotonic() - t0 < 3
+        assert f"{bad}train-images-idx3-ubyte.gz: no data for 0.2 s (timed out)" in str(err.value)
+        download_dataset("mnist", mirrors=[bad, synthetic.base("good")], timeout=0.2)
+    assert leftovers(tmp_cache / "mnist") == sorted(MNIST_FILES)
+
+
+def test_stall_timeout_is_the_whole_timeout_not_one_tick(synthetic, tmp_cache):
+    """Short socket waits are added up: a 0.6 s timeout is not cut short by the 0.25 s tick."""
+    t0 = time.monotonic()
+    with pytest.raises(DataUnavailable, match=r"stall/train-images-idx3-ubyte.gz: no data for 0.6 s \(timed out\)"):
+        download_dataset("mnist", mirrors=[synthetic.base("stall")], timeout=0.6)
+    assert 0.55 <= time.monotonic() - t0 < 3

@@ -5,17 +5,19 @@ Why a small ``urllib`` implementation and not pooch
 pooch's ``retrieve`` does the "download to a temporary file, verify the hash, then move" part well, but the
 rest of what nnstudio needs is outside its model:
 
-* **cancel per chunk**: the GUI's Cancel button must stop a 10 MB download at once. pooch offers no hook
-  for that; the only way in would be to raise from inside its progress-bar object, an undocumented use.
+* **cancel at once**: the GUI's Cancel button must stop a 10 MB download at once, even while a mirror is
+  silent. pooch offers no hook for that; the only way in would be to raise from inside its progress-bar
+  object (an undocumented use), and that is never called while a read blocks.
 * **mirror fallback**: pooch takes one URL per file. Falling back on HTTP errors, stalls, connections
   closed mid-file *and* hash mismatches means catching pooch's and requests' exceptions around it.
 * **timeouts and messages**: every failure must end up in a one-line message naming each mirror and what
   went wrong with it; with pooch they arrive as requests exceptions, ``ValueError`` (hash) etc.
 
 With those added, pooch would be a thin shell around a loop we write anyway, and it would pull in requests.
-The standard library does the job in ~150 lines that we control fully: ``urllib.request`` (proxies from
-the environment and redirects work as usual), ``hashlib.md5`` while streaming, ``tempfile.mkstemp`` in the
-destination folder and ``os.replace`` to publish a verified file atomically.
+The standard library does the job in a few hundred lines that we control fully: ``urllib.request`` (proxies
+from the environment, CONNECT tunnels, redirects and TLS work as usual; only the socket's connect and waits
+are replaced, see below), ``hashlib.md5`` while streaming, ``tempfile.mkstemp`` in the destination folder
+and ``os.replace`` to publish a verified file atomically.
 
 Guarantees
 ----------
@@ -25,16 +27,28 @@ Guarantees
   with the next file). Stale ``.part`` files left by a killed process are removed after an hour.
 * A file already present with the right MD5 is not downloaded again.
 * ``timeout`` applies to connecting and to each read: a server that sends nothing for ``timeout`` seconds
-  counts as failed and the next mirror is tried.
+  counts as failed ("no data for N s (timed out)") and the next mirror is tried.
+* ``cancel()`` takes effect within about a quarter of a second in every phase: looking up the host name,
+  connecting, the TLS handshake, waiting for the response headers, a body that stalls or trickles, and
+  between chunks. Sockets wait at most 0.25 s at a time (``_TICK``); each time a wait ends without data,
+  ``cancel()`` is polled on the calling thread and the silence is added up until it reaches ``timeout``.
+  The connect itself is non-blocking (polled the same way), and a host name that is not an IP address is
+  resolved on a short-lived daemon thread (``getaddrinfo`` cannot be interrupted; if the user cancels,
+  that thread is left to finish on its own and holds no socket). No socket is left open on any path.
 """
 
 from __future__ import annotations
 
+import errno
+import functools
 import hashlib
 import http.client
 import os
+import select
 import socket
+import ssl
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -59,6 +73,7 @@ CancelCallback = Callable[[], bool]
 
 _CHUNK = 64 * 1024
 _STALE_PART_AGE = 3600.0  # seconds
+_TICK = 0.25  # longest single wait on a socket: how soon cancel() is noticed
 
 
 @dataclass(frozen=True)
@@ -205,6 +220,224 @@ def _reason(exc: BaseException, timeout: float) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+# ------------------------------------------------------------------------------------------------------
+# Cancellable HTTP(S): urllib with sockets that wait at most _TICK at a time.
+#
+# urllib and http.client do all the HTTP work (proxies from the environment, CONNECT tunnels, redirects,
+# TLS with the default context); the connection classes below only replace how a socket connects and how
+# it waits, so that cancel() is polled on the calling thread while nothing arrives.
+
+
+class _Cancelled(Exception):
+    """Raised from inside a socket wait when ``cancel()`` returned True (turned into DownloadCancelled)."""
+
+
+class _Patience:
+    """How long one connection may stay silent (``timeout``) and whether the user still wants it."""
+
+    def __init__(self, timeout: float, cancel: CancelCallback | None):
+        self.timeout = float(timeout)
+        self.tick = min(self.timeout, _TICK)
+        self._cancel = cancel
+        self._checked = time.monotonic()
+
+    def check_cancel(self) -> None:
+        self._checked = time.monotonic()
+        if self._cancel is not None and self._cancel():
+            raise _Cancelled
+
+    def progressed(self) -> None:
+        """After data arrived: poll cancel() at most once per tick (a trickling server never times out)."""
+        if time.monotonic() - self._checked >= self.tick:
+            self.check_cancel()
+
+    def waited(self, started: float) -> float:
+        """A wait of up to one tick ended with nothing: raise _Cancelled if cancelled, socket.timeout if
+        nothing happened for ``timeout`` seconds since ``started``; else return how long to wait next."""
+        self.check_cancel()
+        remaining = self.timeout - (time.monotonic() - started)
+        if remaining <= 0:
+            raise socket.timeout("timed out")
+        return min(self.tick, remaining)
+
+
+class _PatientMixin:
+    """Socket methods that http.client uses, made to wait in ticks (the socket's timeout is one tick)."""
+
+    _patience: _Patience | None = None
+
+    def _patiently(self, op, *args):
+        patience = self._patience
+        if patience is None:
+            return op(*args)
+        started = time.monotonic()
+        shortened = False
+        try:
+            while True:
+                try:
+                    result = op(*args)
+                except socket.timeout:
+                    wait = patience.waited(started)
+                    if wait < patience.tick:
+                        self.settimeout(wait)
+                        shortened = True
+                    continue
+                patience.progressed()
+                return result
+        finally:
+            if shortened:
+                try:
+                    self.settimeout(patience.tick)
+                except OSError:  # pragma: no cover - closed meanwhile
+                    pass
+
+    def recv_into(self, *args):
+        return self._patiently(super().recv_into, *args)
+
+    def recv(self, *args):
+        return self._patiently(super().recv, *args)
+
+    def sendall(self, data, flags=0):
+        if self._patience is None:
+            return super().sendall(data, flags)
+        # socket.sendall cannot be resumed after a timeout (it does not say how much it sent): use send()
+        with memoryview(data) as view, view.cast("B") as octets:
+            sent = 0
+            while sent < len(octets):
+                sent += self._patiently(self.send, octets[sent:], flags)
+        return None
+
+
+class _PatientSocket(_PatientMixin, socket.socket):
+    pass
+
+
+class _PatientSSLSocket(_PatientMixin, ssl.SSLSocket):
+    def do_handshake(self, *args):
+        return self._patiently(super().do_handshake, *args)
+
+
+_CONNECTING = frozenset(
+    {errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK, errno.EAGAIN, errno.EINTR,
+     getattr(errno, "WSAEWOULDBLOCK", errno.EWOULDBLOCK)}
+)
+
+
+def _writable(sock: socket.socket, seconds: float) -> bool:
+    if hasattr(select, "poll"):  # no FD_SETSIZE limit
+        poller = select.poll()
+        poller.register(sock, select.POLLOUT | select.POLLERR | select.POLLHUP)
+        return bool(poller.poll(max(1, int(seconds * 1000 + 0.999))))
+    _, writable, failed = select.select([], [sock], [sock], seconds)
+    return bool(writable or failed)
+
+
+def _resolve(host: str, port: int, patience: _Patience) -> list:
+    """``getaddrinfo`` that cancel() can interrupt: numeric hosts directly, names on a daemon thread."""
+    try:
+        return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
+    except (OSError, UnicodeError):
+        pass
+    infos: list = []
+    errors: list[Exception] = []
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            infos.extend(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM))
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting thread
+            errors.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=lookup, name=f"nnstudio-resolve {host}", daemon=True).start()
+    while not done.wait(patience.tick):
+        patience.check_cancel()  # if cancelled, the lookup thread ends by itself and holds no socket
+    if errors:
+        raise errors[0]
+    return infos
+
+
+def _connect(address, timeout=None, source_address=None, *, patience: _Patience) -> _PatientSocket:
+    """Like ``socket.create_connection``, but the connect polls cancel() every tick; ``patience.timeout``
+    bounds each address (the ``timeout`` argument, given by http.client, is the same number)."""
+    host, port = address
+    error: BaseException | None = None
+    for family, kind, proto, _, sockaddr in _resolve(host, port, patience):
+        sock = _PatientSocket(family, kind, proto)
+        try:
+            if source_address:
+                sock.bind(source_address)
+            sock.setblocking(False)
+            code = sock.connect_ex(sockaddr)
+            started = time.monotonic()
+            wait = patience.tick
+            while code in _CONNECTING:
+                if _writable(sock, wait):
+                    code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                    break
+                wait = patience.waited(started)
+            if code:
+                raise OSError(code, os.strerror(code))
+            sock.settimeout(patience.tick)
+            sock._patience = patience
+            return sock
+        except OSError as exc:  # this address failed (refused, unreachable, timed out): try the next
+            error = exc
+            sock.close()
+        except BaseException:
+            sock.close()
+            raise
+    raise error if error is not None else OSError("getaddrinfo returned no address")
+
+
+class _PatientHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args, patience: _Patience, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = functools.partial(_connect, patience=patience)
+
+
+class _PatientHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args, patience: _Patience, **kwargs):
+        super().__init__(*args, **kwargs)  # no context given: a fresh default one, ours to adjust
+        self._patience = patience
+        self._create_connection = functools.partial(_connect, patience=patience)
+        self._context.sslsocket_class = _PatientSSLSocket
+
+    def connect(self) -> None:
+        # as http.client.HTTPSConnection.connect, with the handshake done in ticks
+        http.client.HTTPConnection.connect(self)
+        server_hostname = self._tunnel_host or self.host
+        sock = self._context.wrap_socket(self.sock, server_hostname=server_hostname, do_handshake_on_connect=False)
+        self.sock = sock  # closed by urllib if the handshake fails
+        sock._patience = self._patience
+        sock.do_handshake()
+
+
+class _PatientHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, patience: _Patience):
+        super().__init__()
+        self._patience = patience
+
+    def http_open(self, req):
+        return self.do_open(functools.partial(_PatientHTTPConnection, patience=self._patience), req)
+
+
+class _PatientHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, patience: _Patience):
+        super().__init__()
+        self._patience = patience
+
+    def https_open(self, req):
+        return self.do_open(functools.partial(_PatientHTTPSConnection, patience=self._patience), req)
+
+
+def _open(request: urllib.request.Request, patience: _Patience):
+    """``urlopen`` with cancellable waits (file:// and the other schemes as usual)."""
+    opener = urllib.request.build_opener(_PatientHTTPHandler(patience), _PatientHTTPSHandler(patience))
+    return opener.open(request, timeout=patience.timeout)
+
+
 def _fetch(
     url: str,
     folder: Path,
@@ -229,8 +462,13 @@ def _fetch(
             if cancel is not None and cancel():
                 raise DownloadCancelled(f"{dataset}: download cancelled before {rf.name}; nothing partial was kept")
             request = urllib.request.Request(url, headers={"User-Agent": f"nnstudio/{__version__}"})
+            patience = _Patience(timeout, cancel)
             try:
-                response = urllib.request.urlopen(request, timeout=timeout)
+                response = _open(request, patience)
+            except _Cancelled:
+                raise DownloadCancelled(
+                    f"{dataset}: download cancelled while waiting for {rf.name}; nothing partial was kept"
+                ) from None
             except urllib.error.HTTPError as exc:
                 exc.close()
                 raise _MirrorFailed(_reason(exc, timeout)) from None
@@ -258,6 +496,10 @@ def _fetch(
                         )
                     try:
                         chunk = response.read(_CHUNK)
+                    except _Cancelled:
+                        raise DownloadCancelled(
+                            f"{dataset}: download cancelled during {rf.name}; nothing partial was kept"
+                        ) from None
                     except (OSError, http.client.HTTPException, ValueError) as exc:
                         raise _MirrorFailed(f"{_reason(exc, timeout)} after {done} bytes") from None
                     if not chunk:
@@ -307,7 +549,9 @@ def download_dataset(
     ``$NNSTUDIO_MIRRORS`` or the built-in list (``file:///some/folder/`` works too, e.g. a USB stick).
     ``progress(done_bytes, total_bytes, filename)`` is called
     per chunk of each file (``total_bytes`` is the server's Content-Length, or the known size).
-    ``cancel()`` is polled per chunk; returning True raises :class:`DownloadCancelled`.
+    ``cancel()`` is polled on the calling thread per chunk and, while the network is silent or slow, every
+    0.25 s (also while connecting); returning True raises :class:`DownloadCancelled` within about 0.25 s.
+    ``timeout``: seconds a mirror may stay silent (connecting, or between bytes) before the next is tried.
 
     Raises :class:`DataUnavailable` if some file could not be fetched from any mirror (the one-line message
     lists each mirror's failure and how to work offline), :class:`DownloadCancelled`, or :class:`DataError`
