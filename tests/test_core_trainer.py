@@ -4,6 +4,16 @@ import numpy as np
 import pytest
 
 from nnstudio.core import DivergedError, Network, Trainer
+from nnstudio.core.trainer import c_engine_available
+
+
+@pytest.fixture(params=["c", "numpy"], autouse=True)
+def engine(request, monkeypatch):
+    """Every test here runs on both engines: the C kernel and the NumPy reference loop."""
+    if request.param == "c" and not c_engine_available():
+        pytest.skip("the C kernel _nnstudio_sgd is not built (pip install . builds it when a C compiler is present)")
+    monkeypatch.setenv("NNSTUDIO_ENGINE", request.param)
+    return request.param
 
 
 def toy_data(n=200, seed=0):
@@ -36,6 +46,83 @@ def test_each_step_is_exactly_minus_eta_times_the_mean_gradient(activation, cost
             np.testing.assert_allclose(tr.network.weights[l], ref.weights[l] - 0.8 * gw[l], atol=1e-13)
             np.testing.assert_allclose(tr.network.biases[l], ref.biases[l] - 0.8 * gb[l], atol=1e-13)
         ref.set_params(tr.network.params)
+
+
+def test_the_engine_in_use_is_the_one_asked_for(engine):
+    assert make().engine_in_use == engine
+
+
+def test_engine_argument_is_checked():
+    x, y = toy_data()
+    with pytest.raises(ValueError, match="unknown engine"):
+        Trainer(Network((12, 4)), x, y, engine="gpu")
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("cost", ["quadratic", "cross-entropy"])
+@pytest.mark.parametrize("as_float", [False, True])
+def test_the_two_engines_agree(activation, cost, as_float):
+    """C and NumPy add up in different orders: equal to rounding, over a whole run with a
+    partial last batch, a batch-size change and weight decay."""
+    if not c_engine_available():
+        pytest.skip("the C kernel is not built")
+    runs = []
+    for eng in ("c", "numpy"):
+        x, y = toy_data()
+        if as_float:
+            x = x / 255.0
+        net = Network((12, 8, 6, 4), activation=activation, cost=cost, seed=3)
+        tr = Trainer(net, x[:160], y[:160], x[160:], y[160:], learning_rate=0.7, batch_size=9, seed=3,
+                     weight_decay=0.5, engine=eng)
+        assert tr.engine_in_use == eng
+        costs = [tr.step().cost for _ in range(25)]
+        tr.batch_size = 31
+        costs += [tr.step().cost for _ in range(12)]
+        runs.append((costs, net.get_params()))
+    np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-9, atol=1e-12)
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
+
+
+def test_c_engine_falls_back_or_refuses_what_it_cannot_run(monkeypatch):
+    monkeypatch.delenv("NNSTUDIO_ENGINE")
+    x, y = toy_data()
+    tr = Trainer(Network((12, 4)), x.astype(np.float32), y)  # float32 inputs: NumPy loop
+    assert tr.engine_in_use == "numpy"
+    assert np.isfinite(tr.step().cost)
+    tr = Trainer(Network((12, 4)), x.astype(np.float32), y, engine="c")
+    if c_engine_available():
+        with pytest.raises(RuntimeError, match="cannot run"):
+            tr.step()
+    else:
+        with pytest.raises(RuntimeError, match="not built"):
+            tr.step()
+
+
+def test_c_kernel_checks_its_arguments():
+    if not c_engine_available():
+        pytest.skip("the C kernel is not built")
+    import _nnstudio_sgd as sgd
+
+    net = Network((12, 8, 4))
+    x = np.zeros((20, 12), np.uint8)
+    with pytest.raises(ValueError):
+        sgd.Kernel(net.buffer[:-1], net.sizes, (0, 0), 0, x)  # wrong parameter count
+    with pytest.raises(ValueError):
+        sgd.Kernel(net.buffer, net.sizes, (0, 0), 0, x[:, :11])  # wrong input width
+    with pytest.raises(ValueError):
+        sgd.Kernel(net.buffer, net.sizes, (0, 9), 0, x)  # unknown activation
+    k = sgd.Kernel(net.buffer, net.sizes, (0, 0), 0, x)
+    with pytest.raises(RuntimeError, match="set_epoch"):
+        k.step(0, 5, 1.0, 1.0)
+    with pytest.raises(ValueError, match="permutation"):
+        k.set_epoch(np.arange(20) + 1, np.zeros((20, 4)))  # an index past the end
+    with pytest.raises(ValueError, match="permutation"):
+        k.set_epoch(np.arange(20), np.zeros((20, 3)))
+    k.set_epoch(np.arange(20), np.zeros((20, 4)))
+    with pytest.raises(ValueError, match="out of range"):
+        k.step(15, 6, 1.0, 1.0)
+    assert np.isfinite(k.step(15, 5, 1.0, 1.0))
 
 
 def test_reports_and_epochs():

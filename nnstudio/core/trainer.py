@@ -11,7 +11,11 @@ Between steps you may change :attr:`learning_rate` and :attr:`batch_size`; the n
 mini-batch uses them.  :meth:`rewind` puts back the initial weights and the shuffle
 stream, so the same run replays bit for bit; :meth:`reset` starts over from a new seed.
 
-Speed: the loop works on preallocated buffers, keeps the images as uint8 until the batch,
+Speed: there are two engines computing the same maths.  ``"c"`` (the default when it was
+built: see ``setup.py``) runs a whole mini-batch in one call of a small C kernel that skips
+each image's zero pixels and releases the GIL while it works; ``"numpy"`` is the reference
+loop, used when the kernel is absent or cannot serve a case.  The NumPy loop works on
+preallocated buffers, keeps the images as uint8 until the batch,
 shuffles once per epoch into a contiguous array (so a mini-batch is a slice, not a fancy
 index), and folds each bias into its weight matrix (the ones-column trick) so that one
 matrix product and one addition update both.  See ``benchmarks/bench_trainer.py``.
@@ -20,6 +24,7 @@ matrix product and one addition update both.  See ``benchmarks/bench_trainer.py`
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass
 
@@ -27,6 +32,19 @@ import numpy as np
 
 from .costs import Quadratic
 from .network import Network, as_targets
+
+try:  # the optional C kernel (setup.py builds it when a compiler is present)
+    import _nnstudio_sgd
+except ImportError:  # pragma: no cover - depends on the build
+    _nnstudio_sgd = None
+
+#: the engines a Trainer can run: "c" (the compiled kernel) or "numpy" (the reference loop)
+ENGINES = ("auto", "c", "numpy")
+
+
+def c_engine_available() -> bool:
+    """True when the compiled SGD kernel was built and imports."""
+    return _nnstudio_sgd is not None
 
 
 @dataclass(slots=True)
@@ -103,7 +121,10 @@ class Trainer:
         eval_limit: int | None = None,
         checkpoint_every: int = 200,
         weight_decay: float = 0.0,
+        engine: str = "auto",
     ):
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
         train_x = np.asarray(train_x)
         if train_x.ndim == 3:
             train_x = train_x.reshape(len(train_x), -1)
@@ -130,6 +151,9 @@ class Trainer:
         #: factor 1 − ηλ/n (n = training-set size), as in Nielsen's book, chapter 3.
         self.weight_decay = float(weight_decay)
         self.checkpoint_every = max(1, int(checkpoint_every))
+        #: "auto" (C when available and applicable, else NumPy), "c" or "numpy";
+        #: ``$NNSTUDIO_ENGINE`` overrides "auto" (e.g. ``numpy`` to compare the two)
+        self.engine = engine
         self.seed = seed
         #: True when the initial weights are a random initialisation (set by whoever made the
         #: network; :meth:`reset` sets it), so views can tell "nothing learned yet" apart from
@@ -163,6 +187,41 @@ class Trainer:
         self.fresh_start = True
         self._initial_params = self.network.get_params()
         self._restart()
+
+    @property
+    def engine_in_use(self) -> str:
+        """The engine the next steps run on: "c" or "numpy"."""
+        return "c" if self._c_kernel_args() is not None else "numpy"
+
+    def _c_kernel_args(self):
+        """The C kernel's constructor arguments, or None when the NumPy loop must run."""
+        engine = self.engine
+        if engine == "auto":
+            engine = os.environ.get("NNSTUDIO_ENGINE", "auto").strip().lower() or "auto"
+        if engine == "numpy" or _nnstudio_sgd is None:
+            if engine == "c" and _nnstudio_sgd is None:
+                raise RuntimeError("the C engine was not built (no C compiler at install time?)")
+            return None
+        net = self.network
+        codes = {"sigmoid": _nnstudio_sgd.SIGMOID, "tanh": _nnstudio_sgd.TANH, "relu": _nnstudio_sgd.RELU}
+        costs = {"quadratic": _nnstudio_sgd.QUADRATIC, "cross-entropy": _nnstudio_sgd.CROSS_ENTROPY}
+        acts = [net.layer_activation(l).name for l in range(len(net.params))]
+        x = self.train_x
+        ok = (
+            all(a in codes for a in acts)
+            and net.cost.name in costs
+            and x.dtype in (np.uint8, np.float64)
+            and x.flags.c_contiguous
+            and net.buffer.dtype == np.float64
+            and net.buffer.flags.c_contiguous
+            and len(net.sizes) <= 65
+            and net.sizes[0] <= 65535
+        )
+        if not ok:
+            if engine == "c":
+                raise RuntimeError("the C engine cannot run this network or data; use engine='numpy'")
+            return None
+        return net.buffer, tuple(net.sizes), tuple(codes[a] for a in acts), costs[net.cost.name], x
 
     @property
     def n_train(self) -> int:
@@ -309,6 +368,9 @@ class Trainer:
         c0 = c1 = 0
         checkpoint = net.get_params()
         checkpoint_every = self.checkpoint_every
+        kargs = self._c_kernel_args()
+        kernel = None if kargs is None else _nnstudio_sgd.Kernel(*kargs)
+        kernel_perm = None
 
         # running sums of the current epoch (restart if a new generator resumes mid-epoch)
         ep_cost, ep_n, ep_sec = 0.0, 0, 0.0
@@ -322,96 +384,109 @@ class Trainer:
                 ep_cost, ep_n, ep_sec = 0.0, 0, 0.0
                 c0 = c1 = 0
             perm, ye = self._perm, self._ye
-            t0 = perf()
-            pos = self._pos
-            m = min(self.batch_size, n - pos)
-            if m != cur_m:
-                b = bufs.get(m)
-                if b is None:
-                    b = bufs[m] = self._buffers(m)
-                acts, views, zs, sps, deltas, dps, grads, diff = (
-                    b.acts, b.views, b.zs, b.sps, b.deltas, b.dps, b.grads, b.diff
-                )
-                sp_all, hidden, out = b.sp_all, b.hidden, b.views[L]
-                grad_all = b.grad_all
-                # per-layer operands, looked up once rather than on every step
-                # (layer 0's input is the current slice of the chunk: None here)
-                fwd_plan = [(acts[l] if l else None, params[l], zs[l], views[l + 1], half_scale[l], sig[l])
-                            for l in range(L)]
-                bwd_plan = [
-                    (acts[l].T if l else None, deltas[l], grads[l], weights[l] if l else None,
-                     dps[l - 1] if l else None, sps[l - 1] if l else None, deltas[l - 1] if l else None, params_w[l])
-                    for l in range(L - 1, -1, -1)
-                ]
-                cur_m = m
-            eta = self.learning_rate
-            decay = self.weight_decay
-            if decay:
-                shrink[...] = 1.0 - eta * decay / n
-            if pos < c0 or pos + m > c1:
-                k = min(max(chunk_rows, m), n - pos)
-                if chunk is None or len(chunk) < k:
-                    chunk = np.ones((max(chunk_rows, k), train_x.shape[1] + 1))
-                    if raw:
-                        chunk[:, -1] = 255.0
-                    chunk_src = np.empty((len(chunk), train_x.shape[1]), dtype=train_x.dtype)
-                take(train_x, perm[pos : pos + k], 0, chunk_src[:k])
-                copyto(chunk[:k, :-1], chunk_src[:k])
-                c0, c1 = pos, pos + k
-            a0 = chunk[pos - c0 : pos - c0 + m]
-            try:  # (a try block costs nothing in CPython 3.11 unless it fires)
-                # forward: z = W a + b (one product thanks to the ones column), a = f(z)
-                for l, (a_in, p, z, a, hs, is_sig) in enumerate(fwd_plan):
-                    dot(a0 if a_in is None else a_in, p, z)
-                    if is_sig:
-                        multiply(z, hs, z)
-                        tanh(z, z)
-                        multiply(z, half, a)
-                        add(a, half, a)
-                    else:
-                        if raw and l == 0:
-                            multiply(z, in_scale[0], z)
-                        acts_f[l].apply(z, a)
-                # output error
-                yb = ye[pos : pos + m]
-                subtract(out, yb, diff)
-                # f'(z) of every layer: a(1 − a) for the sigmoid layers, all at once
-                if all_sig:
-                    subtract(one, hidden, sp_all)
-                    multiply(sp_all, hidden, sp_all)
-                else:
-                    for l in range(L):
-                        if sig[l]:
-                            subtract(1.0, views[l + 1], out=sps[l])
-                            multiply(sps[l], views[l + 1], out=sps[l])
+            if kernel is not None:
+                # the compiled kernel: the whole mini-batch in one call (the GIL released)
+                if perm is not kernel_perm:
+                    kernel.set_epoch(perm, ye)
+                    kernel_perm = perm
+                t0 = perf()
+                pos = self._pos
+                m = min(self.batch_size, n - pos)
+                eta = self.learning_rate
+                decay = self.weight_decay
+                cost = kernel.step(pos, m, eta, 1.0 - eta * decay / n if decay else 1.0)
+                seconds = perf() - t0
+            else:
+                t0 = perf()
+                pos = self._pos
+                m = min(self.batch_size, n - pos)
+                if m != cur_m:
+                    b = bufs.get(m)
+                    if b is None:
+                        b = bufs[m] = self._buffers(m)
+                    acts, views, zs, sps, deltas, dps, grads, diff = (
+                        b.acts, b.views, b.zs, b.sps, b.deltas, b.dps, b.grads, b.diff
+                    )
+                    sp_all, hidden, out = b.sp_all, b.hidden, b.views[L]
+                    grad_all = b.grad_all
+                    # per-layer operands, looked up once rather than on every step
+                    # (layer 0's input is the current slice of the chunk: None here)
+                    fwd_plan = [(acts[l] if l else None, params[l], zs[l], views[l + 1], half_scale[l], sig[l])
+                                for l in range(L)]
+                    bwd_plan = [
+                        (acts[l].T if l else None, deltas[l], grads[l], weights[l] if l else None,
+                         dps[l - 1] if l else None, sps[l - 1] if l else None, deltas[l - 1] if l else None, params_w[l])
+                        for l in range(L - 1, -1, -1)
+                    ]
+                    cur_m = m
+                eta = self.learning_rate
+                decay = self.weight_decay
+                if decay:
+                    shrink[...] = 1.0 - eta * decay / n
+                if pos < c0 or pos + m > c1:
+                    k = min(max(chunk_rows, m), n - pos)
+                    if chunk is None or len(chunk) < k:
+                        chunk = np.ones((max(chunk_rows, k), train_x.shape[1] + 1))
+                        if raw:
+                            chunk[:, -1] = 255.0
+                        chunk_src = np.empty((len(chunk), train_x.shape[1]), dtype=train_x.dtype)
+                    take(train_x, perm[pos : pos + k], 0, chunk_src[:k])
+                    copyto(chunk[:k, :-1], chunk_src[:k])
+                    c0, c1 = pos, pos + k
+                a0 = chunk[pos - c0 : pos - c0 + m]
+                try:  # (a try block costs nothing in CPython 3.11 unless it fires)
+                    # forward: z = W a + b (one product thanks to the ones column), a = f(z)
+                    for l, (a_in, p, z, a, hs, is_sig) in enumerate(fwd_plan):
+                        dot(a0 if a_in is None else a_in, p, z)
+                        if is_sig:
+                            multiply(z, hs, z)
+                            tanh(z, z)
+                            multiply(z, half, a)
+                            add(a, half, a)
                         else:
-                            acts_f[l].derivative(zs[l], views[l + 1], out=sps[l])
-                if raw:
-                    multiply(sps[0], in_scale[0], sps[0])
-                if eta != step_eta or m != step_m:
-                    step_eta, step_m = eta, m
-                    step_scale[...] = (-2.0 if quad else -1.0) * eta / m
-                d = deltas[L - 1]
-                if quad:
-                    cost = vdot(diff, diff) / m
-                    multiply(diff, sps[L - 1], d)
-                    multiply(d, step_scale, d)
-                else:
-                    cost = float(net.cost.per_example(out, yb).sum()) / m
-                    multiply(diff, step_scale, d)  # cross-entropy with a sigmoid output
-                # backward: deltas are pre-scaled by −η/m, so grads are the steps themselves
-                for a_t, d, g, w, dp, sp, d_prev, pw in bwd_plan:
-                    matmul(a0.T if a_t is None else a_t, d, g)
-                    if w is not None:
-                        dot(d, w, dp)
-                        multiply(dp, sp, d_prev)
-                    if decay:
-                        multiply(pw, shrink, pw)
-                add(buffer, grad_all, buffer)  # every layer's step at once
-            except (FloatingPointError, RuntimeWarning):
-                # NumPy set to raise on overflow: the step blew up, like a NaN cost does
-                cost = math.nan
-            seconds = perf() - t0
+                            if raw and l == 0:
+                                multiply(z, in_scale[0], z)
+                            acts_f[l].apply(z, a)
+                    # output error
+                    yb = ye[pos : pos + m]
+                    subtract(out, yb, diff)
+                    # f'(z) of every layer: a(1 − a) for the sigmoid layers, all at once
+                    if all_sig:
+                        subtract(one, hidden, sp_all)
+                        multiply(sp_all, hidden, sp_all)
+                    else:
+                        for l in range(L):
+                            if sig[l]:
+                                subtract(1.0, views[l + 1], out=sps[l])
+                                multiply(sps[l], views[l + 1], out=sps[l])
+                            else:
+                                acts_f[l].derivative(zs[l], views[l + 1], out=sps[l])
+                    if raw:
+                        multiply(sps[0], in_scale[0], sps[0])
+                    if eta != step_eta or m != step_m:
+                        step_eta, step_m = eta, m
+                        step_scale[...] = (-2.0 if quad else -1.0) * eta / m
+                    d = deltas[L - 1]
+                    if quad:
+                        cost = vdot(diff, diff) / m
+                        multiply(diff, sps[L - 1], d)
+                        multiply(d, step_scale, d)
+                    else:
+                        cost = float(net.cost.per_example(out, yb).sum()) / m
+                        multiply(diff, step_scale, d)  # cross-entropy with a sigmoid output
+                    # backward: deltas are pre-scaled by −η/m, so grads are the steps themselves
+                    for a_t, d, g, w, dp, sp, d_prev, pw in bwd_plan:
+                        matmul(a0.T if a_t is None else a_t, d, g)
+                        if w is not None:
+                            dot(d, w, dp)
+                            multiply(dp, sp, d_prev)
+                        if decay:
+                            multiply(pw, shrink, pw)
+                    add(buffer, grad_all, buffer)  # every layer's step at once
+                except (FloatingPointError, RuntimeWarning):
+                    # NumPy set to raise on overflow: the step blew up, like a NaN cost does
+                    cost = math.nan
+                seconds = perf() - t0
 
             epoch, batch = self.epoch, self.batch_in_epoch
             step = self.step_count = self.step_count + 1

@@ -1,0 +1,22 @@
+"""Build the optional C accelerator of the trainer (everything else is in pyproject.toml).
+
+``_nnstudio_sgd`` (source: nnstudio/core/_sgd.c) does one mini-batch of SGD in one call.  It is
+*optional*: if there is no C compiler, the build skips it and the trainer uses its NumPy loop,
+which computes the same thing (about 4× slower at batch size 10).  It is a top-level module so
+that the source tree (``python -m pytest`` from a checkout) also finds it once installed.
+"""
+
+import sys
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "_nnstudio_sgd",
+            sources=["nnstudio/core/_sgd.c"],
+            extra_compile_args=[] if sys.platform == "win32" else ["-O3"],
+            optional=True,
+        )
+    ]
+)
