@@ -1,169 +1,28 @@
 """Live training plots: the cost of EVERY mini-batch, smoothed and per-epoch, and test accuracy.
 
-:class:`TrainingHistory` is a plain (Qt-free) record fed one :class:`BatchReport` at a time
-by the window's slot: it appends to growing NumPy buffers (nothing is ever dropped) and
-costs about a microsecond per batch.  :class:`PlotsPanel` draws it, but only when the
-window's display timer asks (``refresh``), never per training signal.
+:class:`TrainingHistory` (Qt-free, in :mod:`nnstudio.core.history`) records the run: every row
+spooled to a temporary file, a bounded summary in memory, so memory stays flat however long
+the run.  :class:`PlotsPanel` draws it, only when the window's display timer asks
+(``refresh``) or the user zooms or pans, in O(pixels): a min/max envelope of every
+mini-batch's cost (no cost is ever left out: a spike in one mini-batch always shows), the
+exact costs once zoomed in far enough, a moving mean, and the per-epoch means.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
 import numpy as np
 
 from nnstudio._atomic import atomic_path
+from nnstudio.core.history import BATCH, BS, COLUMNS, COST, EPOCH, LR, ROW, SEEN, STEP, Trace, TrainingHistory
 from nnstudio.gui import theme
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, pg
 
-# columns of TrainingHistory.batches
-_COLS = ("step", "epoch", "batch", "examples_seen", "cost", "learning_rate", "batch_size")
-STEP, EPOCH, BATCH, SEEN, COST, LR, BS = range(len(_COLS))
-
-
-class TrainingHistory:
-    """Every mini-batch report of the current run, plus one row per finished epoch."""
-
-    def __init__(self, capacity: int = 4096):
-        self._buf = np.empty((max(16, capacity), len(_COLS)))
-        # running sums of the finite costs and their count (row i holds the sums of rows < i),
-        # kept as the rows arrive so a moving mean of any window costs O(points drawn)
-        self._cs = np.zeros(max(16, capacity) + 1)
-        self._cn = np.zeros(max(16, capacity) + 1)
-        self.cost_min = math.inf  # over the finite costs
-        self.cost_max = -math.inf
-        self.n = 0
-        self.n_train = 0  # training-set size, for the "epochs" x axis
-        #: per finished epoch: (epoch, examples_seen, mean train cost, test accuracy, test cost)
-        self.epochs: list[tuple[int, int, float, float | None, float | None]] = []
-        self._epoch_at: dict[int, int] = {}  # row index of the batch that ended each epoch
-        self.version = 0  # bumped on every change (the panel redraws when it differs)
-
-    def clear(self) -> None:
-        self.n = 0
-        self.cost_min, self.cost_max = math.inf, -math.inf
-        self.epochs = []
-        self._epoch_at = {}
-        self.version += 1
-
-    def append(self, r) -> None:
-        """Record one BatchReport."""
-        self.extend([r])
-
-    def extend(self, reports) -> None:
-        """Record many BatchReports at once (what the window's display timer drains)."""
-        k = len(reports)
-        if not k:
-            return
-        i = self.n
-        buf = self._buf
-        if i + k > len(buf):
-            cap = max(2 * len(buf), i + k)
-            new = np.empty((cap, buf.shape[1]))
-            new[:i] = buf[:i]
-            self._buf = buf = new
-            for name in ("_cs", "_cn"):
-                grown = np.zeros(cap + 1)
-                grown[: i + 1] = getattr(self, name)[: i + 1]
-                setattr(self, name, grown)
-        nan = math.nan
-        buf[i : i + k] = [
-            (r.step, r.epoch, r.batch, r.examples_seen, nan if r.diverged else r.cost, r.learning_rate, r.batch_size)
-            for r in reports
-        ]
-        c = buf[i : i + k, COST]
-        ok = np.isfinite(c)
-        if ok.all():
-            np.cumsum(c, out=self._cs[i + 1 : i + k + 1])
-            self._cn[i + 1 : i + k + 1] = np.arange(1, k + 1)
-            lo, hi = float(c.min()), float(c.max())
-        else:
-            np.cumsum(np.where(ok, c, 0.0), out=self._cs[i + 1 : i + k + 1])
-            np.cumsum(ok, out=self._cn[i + 1 : i + k + 1])
-            lo, hi = (float(c[ok].min()), float(c[ok].max())) if ok.any() else (math.inf, -math.inf)
-        self._cs[i + 1 : i + k + 1] += self._cs[i]
-        self._cn[i + 1 : i + k + 1] += self._cn[i]
-        self.cost_min, self.cost_max = min(self.cost_min, lo), max(self.cost_max, hi)
-        self.n = i + k
-        for j, r in enumerate(reports):
-            e = r.epoch_end
-            if e is not None:
-                self._epoch_at[len(self.epochs)] = i + j
-                self.epochs.append((e.epoch, r.examples_seen, e.train_cost, e.test_accuracy, e.test_cost))
-        self.version += 1
-
-    # ------------------------------------------------------------------ views of the data
-    def column(self, c: int) -> np.ndarray:
-        return self._buf[: self.n, c]
-
-    @property
-    def costs(self) -> np.ndarray:
-        return self._buf[: self.n, COST]
-
-    @property
-    def examples_seen(self) -> np.ndarray:
-        return self._buf[: self.n, SEEN]
-
-    def smoothed(self, window: int, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
-        """(row index, moving mean of the last ``window`` finite costs) at every ``stride``-th
-        row ≥ window−1 (and the last row)."""
-        n = self.n
-        if n == 0:
-            return np.empty(0, dtype=np.intp), np.empty(0)
-        w = max(1, min(window, n))
-        rows = np.arange(w - 1, n, max(1, stride))
-        if rows[-1] != n - 1:
-            rows = np.append(rows, n - 1)
-        s = self._cs[rows + 1] - self._cs[rows + 1 - w]
-        k = self._cn[rows + 1] - self._cn[rows + 1 - w]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(k > 0, s / np.maximum(k, 1), np.nan)
-        return rows, mean
-
-    # ------------------------------------------------------------------ export
-    def to_csv(self, path) -> Path:
-        """Write the per-batch history as CSV (epoch rows carry the epoch means), atomically."""
-        path = Path(path)
-        ends = {self._epoch_at[k]: e for k, e in enumerate(self.epochs)}
-        with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(list(_COLS) + ["epoch_mean_cost", "test_accuracy", "test_cost"])
-            buf = self._buf
-            for i in range(self.n):
-                row = buf[i]
-                out = [int(row[STEP]), int(row[EPOCH]), int(row[BATCH]), int(row[SEEN]),
-                       repr(float(row[COST])), repr(float(row[LR])), int(row[BS])]
-                e = ends.get(i)
-                if e is not None:
-                    out += [repr(e[2]), "" if e[3] is None else repr(e[3]), "" if e[4] is None else repr(e[4])]
-                else:
-                    out += ["", "", ""]
-                w.writerow(out)
-        return path
-
-
-def envelope(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
-    """Min/max of ``y`` per bucket of consecutive points, as a zig-zag of 2 points per bucket
-    (what a pixel column shows anyway); NaNs are skipped.  Short inputs come back as they are."""
-    n = len(y)
-    b = -(-n // max(1, buckets))
-    if b <= 2:
-        return x, y
-    m = n // b * b
-    yy = y[:m].reshape(-1, b)
-    xx = x[:m].reshape(-1, b)
-    k = len(yy)
-    ox = np.empty(2 * k + (n - m))
-    oy = np.empty_like(ox)
-    ox[0 : 2 * k : 2] = xx[:, 0]
-    ox[1 : 2 * k : 2] = xx[:, -1]
-    oy[0 : 2 * k : 2] = np.fmin.reduce(yy, axis=1)
-    oy[1 : 2 * k : 2] = np.fmax.reduce(yy, axis=1)
-    ox[2 * k :] = x[m:]
-    oy[2 * k :] = y[m:]
-    return ox, oy
+# (the history and its column indices live in the Qt-free core; re-exported for the window and tests)
+__all__ = ["PlotsPanel", "TrainingHistory", "Trace", "COLUMNS", "ROW",
+           "STEP", "EPOCH", "BATCH", "SEEN", "COST", "LR", "BS"]
 
 
 def _pen(color, width=1.0, alpha=255):
@@ -198,11 +57,10 @@ class PlotsPanel(QtWidgets.QWidget):
         cp = self.cost_plot.getPlotItem()
         cp.setLabel("left", "cost")
         cp.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        # (the history hands over at most ~2 points per pixel column: no downsampling here)
         self.raw_curve = cp.plot(name="each mini-batch", antialias=False)
-        self.raw_curve.setDownsampling(auto=True, method="peak")
         self.raw_curve.setClipToView(True)
         self.smooth_curve = cp.plot(name="moving mean")
-        self.smooth_curve.setDownsampling(auto=True, method="mean")
         self.smooth_curve.setClipToView(True)
         self.epoch_curve = cp.plot(name="epoch mean")
         ap = self.accuracy_plot.getPlotItem()
@@ -215,6 +73,19 @@ class PlotsPanel(QtWidgets.QWidget):
         for vb in (cp.vb, ap.vb):
             vb.disableAutoRange()
             vb.sigRangeChangedManually.connect(lambda *_a, vb=vb: self._follow.__setitem__(id(vb), False))
+        # Only the part in view is handed to pyqtgraph (at the view's resolution), so a zoom or a
+        # pan redraws from the history: soon, once per burst of range changes.
+        self._history: TrainingHistory | None = None
+        self._drawn_key = None
+        self._cost_cache = None  # (key, trace) of a zoomed view that does not reach the latest rows
+        self._points = 0
+        self._symbols = None
+        self._range_timer = QtCore.QTimer(self)
+        self._range_timer.setSingleShot(True)
+        self._range_timer.setInterval(15)
+        self._range_timer.timeout.connect(self._refresh_after_range_change)
+        for vb in (cp.vb, ap.vb):
+            vb.sigXRangeChanged.connect(self._range_timer.start)
         self._title_cost = ""
         self._title_acc = ""
 
@@ -303,84 +174,117 @@ class PlotsPanel(QtWidgets.QWidget):
         for w in (self.cost_plot, self.accuracy_plot):
             self._follow[id(w.getPlotItem().vb)] = True
         self._drawn_version = -1
-        self._fitted = None
+        self._fit_cost = self._fit_acc = None
+        if self._history is not None:
+            self.refresh(self._history)
 
     def following(self) -> bool:
         return all(self._follow.values())
 
     # ------------------------------------------------------------------ drawing
     def point_count(self) -> int:
-        """Number of mini-batch costs the cost plot holds (what is drawn, before downsampling)."""
-        x, _ = self.raw_curve.getOriginalDataset()
-        return 0 if x is None else len(x)
+        """Number of mini-batches the cost plot represents (every one of the history's rows:
+        drawn exactly when zoomed in, within the min/max envelope otherwise)."""
+        return self._points
 
-    def _x(self, seen: np.ndarray, n_train: int) -> np.ndarray:
+    def _x(self, seen, n_train: int):
         if self.x_mode == "epochs" and n_train:
-            return seen / float(n_train)
+            return np.asarray(seen, dtype=float) / float(n_train)
         return seen
 
+    def _seen_range(self, vb, h: TrainingHistory, margin: float = 0.25) -> tuple[float, float]:
+        """The examples-seen range of a view box's x range, widened by ``margin`` on each side
+        (small pans need no redraw before they show data)."""
+        lo, hi = vb.viewRange()[0]
+        span = hi - lo
+        lo, hi = lo - margin * span, hi + margin * span
+        if self.x_mode == "epochs" and h.n_train:
+            lo, hi = lo * h.n_train, hi * h.n_train
+        return lo, hi
+
+    def _refresh_after_range_change(self) -> None:
+        if self._history is not None and not self.following():
+            self.refresh(self._history)
+
     def refresh(self, h: TrainingHistory) -> None:
-        """Redraw from ``h`` if it changed since the last call (called at display rate)."""
-        if h.version == self._drawn_version:
+        """Redraw from ``h`` if it or the zoomed view changed since the last call (called at
+        display rate).  O(pixels) whatever the length of the run."""
+        cvb, avb = self.cost_plot.getPlotItem().vb, self.accuracy_plot.getPlotItem().vb
+        f_cost, f_acc = self._follow[id(cvb)], self._follow[id(avb)]
+        width = max(200, self.cost_plot.width())
+        key = (id(h), self.x_mode, width, None if f_cost else tuple(cvb.viewRange()[0]),
+               None if f_acc else tuple(avb.viewRange()[0]))
+        self._history = h
+        if h.version == self._drawn_version and key == self._drawn_key:
             return
-        self._drawn_version = h.version
+        self._drawn_version, self._drawn_key = h.version, key
         n = h.n
         xlabel = "epochs" if self.x_mode == "epochs" else "examples seen"
         if xlabel != getattr(self, "_xlabel", None):
             self._xlabel = xlabel
             for w in (self.cost_plot, self.accuracy_plot):
                 w.getPlotItem().setLabel("bottom", xlabel)
-        seen = h.examples_seen
-        x = self._x(seen, h.n_train)
-        costs = h.costs
-        if self._follow[id(self.cost_plot.getPlotItem().vb)]:
-            # all of it is in view: hand pyqtgraph the min/max envelope, two points per pixel
-            self.raw_curve.setData(*envelope(x, costs, max(200, self.cost_plot.width())))
-        else:  # zoomed in: all the points (pyqtgraph clips and downsamples to the view)
-            self.raw_curve.setData(x, costs)
-        window = max(5, min(200, n // 25))
-        # no more points than it needs: a few per window, at most ~one per pixel
-        rows, mean = h.smoothed(window, stride=max(1, window // 5, n // max(200, self.cost_plot.width())))
-        self.smooth_curve.setData(x[rows], mean)
-        ex = ep = None
-        if h.epochs:
-            ep = np.array([(e[1], e[2], np.nan if e[3] is None else 100.0 * e[3]) for e in h.epochs], dtype=float)
-            ex = self._x(ep[:, 0], h.n_train)
-            self.epoch_curve.setData(ex, ep[:, 1])
-            self.accuracy_curve.setData(ex, ep[:, 2])
+
+        # cost of every mini-batch (envelope or exact) and its moving mean
+        if f_cost:
+            tr = h.trace(None, None, width)
+            self._cost_cache = None
         else:
-            self.epoch_curve.setData([], [])
-            self.accuracy_curve.setData([], [])
-        self._fit(x, h, ex, None if ep is None else ep[:, 2])
+            lo, hi = self._seen_range(cvb, h)
+            ck = (id(h), h.generation, self.x_mode, lo, hi, width)
+            cached = self._cost_cache
+            if cached is not None and cached[0] == ck and cached[1].rows[1] < cached[2]:
+                tr = None  # the same old rows as drawn: nothing to redo
+            else:
+                tr = h.trace(lo, hi, int(1.5 * width))
+                self._cost_cache = (ck, tr, n)
+        if tr is not None:
+            self.raw_curve.setData(self._x(tr.x, h.n_train), tr.y)
+            self.smooth_curve.setData(self._x(tr.sx, h.n_train), tr.sy)
+        self._points = n
+
+        # per-epoch means (bold) and test accuracy
+        cost_range = None if f_cost else self._seen_range(cvb, h)
+        acc_range = None if f_acc else self._seen_range(avb, h)
+        ex, ecost, eacc, exact = h.epoch_trace(*(cost_range or (None, None)), width=width)
+        self.epoch_curve.setData(self._x(ex, h.n_train), ecost)
+        if acc_range != cost_range:
+            ex, _cost, eacc, exact = h.epoch_trace(*(acc_range or (None, None)), width=width)
+        symbols = "o" if exact and len(ex) <= 300 else None  # (markers only where they can be told apart)
+        if symbols != self._symbols:
+            self._symbols = symbols
+            self.accuracy_curve.setSymbol(symbols)
+        self.accuracy_curve.setData(self._x(ex, h.n_train), eacc)
+        self._fit(h)
+
         fg = theme.MUTED if self._dark else theme.LIGHT["MUTED"]
         if n:
-            last = h.costs[-1]
+            last = h.last_cost
             cost_txt = (f"<b>Cost</b> <span style='color:{fg}'>last mini-batch</span> {last:.4f}"
                         if math.isfinite(last) else "<b>Cost</b> diverged")
-            if len(mean) and math.isfinite(mean[-1]):  # (a window of diverged batches has no mean)
-                cost_txt += f" <span style='color:{fg}'>· mean</span> {mean[-1]:.4f}"
+            mean = h.recent_mean(max(5, min(200, n // 25)))
+            if math.isfinite(mean):  # (a window of diverged batches has no mean)
+                cost_txt += f" <span style='color:{fg}'>· mean</span> {mean:.4f}"
         else:
             cost_txt = f"<b>Cost</b> <span style='color:{fg}'>C = Σ(a − y)², averaged over the mini-batch</span>"
         if cost_txt != self._title_cost:
             self._title_cost = cost_txt
             self.cost_label.setText(cost_txt)
-        accs = [e for e in h.epochs if e[3] is not None]
-        if accs:
-            best = max(e[3] for e in accs)
-            acc_txt = (f"<b>Test accuracy</b> {100 * accs[-1][3]:.2f} % "
-                       f"<span style='color:{fg}'>after epoch {accs[-1][0]} · best {100 * best:.2f} %</span>")
+        if h.last_accuracy is not None:
+            epoch, acc = h.last_accuracy
+            acc_txt = (f"<b>Test accuracy</b> {100 * acc:.2f} % "
+                       f"<span style='color:{fg}'>after epoch {epoch} · best {100 * h.accuracy_max:.2f} %</span>")
         else:
             acc_txt = f"<b>Test accuracy</b> <span style='color:{fg}'>measured after each epoch</span>"
         if acc_txt != self._title_acc:
             self._title_acc = acc_txt
             self.accuracy_label.setText(acc_txt)
 
-    def _fit(self, x, h, ex, acc) -> None:
+    def _fit(self, h: TrainingHistory) -> None:
         """Set the ranges to the data (for the plots the user has not zoomed or panned)."""
         cp, ap = self.cost_plot.getPlotItem().vb, self.accuracy_plot.getPlotItem().vb
-        x_hi = float(x[-1]) if len(x) else 1.0
-        if ex is not None and len(ex):
-            x_hi = max(x_hi, float(ex[-1]))
+        seen_hi = max(h.last_seen, h.epoch_seen_max)
+        x_hi = float(self._x(seen_hi, h.n_train)) if seen_hi else 1.0
         x_range = (0.0, max(x_hi, 1e-9))
         if self._follow[id(cp)]:
             finite = h.cost_max >= h.cost_min
@@ -391,8 +295,7 @@ class PlotsPanel(QtWidgets.QWidget):
                 self._fit_cost = target
                 cp.setRange(xRange=target[0], yRange=target[1], padding=0.03, update=True)
         if self._follow[id(ap)]:
-            vals = acc[np.isfinite(acc)] if acc is not None else np.empty(0)
-            lo = float(vals.min()) if len(vals) else 0.0
+            lo = 100.0 * h.accuracy_min if math.isfinite(h.accuracy_min) else 0.0
             y_range = (max(0.0, min(lo - 2.0, 90.0)), 100.0)
             target = (x_range, y_range)
             if target != getattr(self, "_fit_acc", None):
