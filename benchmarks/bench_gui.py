@@ -26,6 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
+# as the app does (nnstudio/cli.py): one BLAS thread, in the headless runs and the training process
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 

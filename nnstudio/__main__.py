@@ -1,3 +1,4 @@
 from nnstudio.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # (the training process's start method may import this module)
+    raise SystemExit(main())

@@ -151,7 +151,7 @@ def cmd_train(args) -> int:
         print(
             f"Training {net.describe()} on {data.name} ({len(train_x):,} training / {data.n_test:,} test images); "
             f"learning rate {lr:g} (× {args.lr_decay:g} per epoch), L2 λ {weight_decay:.3g}, mini-batch {args.batch_size}, "
-            f"{args.epochs} epochs, seed {args.seed}",
+            f"{args.epochs} epochs, seed {args.seed}; {trainer.engine_in_use} engine",
             file=sys.stderr,
         )
     bar = None

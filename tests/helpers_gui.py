@@ -37,3 +37,13 @@ def type_into(qtbot, widget, text):
     qtbot.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClicks(widget, text)
     qtbot.keyClick(widget, Qt.Key.Key_Return)
+
+
+def no_epoch_limit(qtbot, w, epochs=0):
+    """Type the epoch budget (0: no limit; None: leave the saved one).  At ~35,000
+    mini-batches a second the default 30 epochs of the sample end in under half a second:
+    a test that plays, waits and pauses would find the run finished instead."""
+    if epochs is None:
+        return
+    type_into(qtbot, w.findChild(QtWidgets.QSpinBox, "epochsInput"), str(epochs))
+    settle(qtbot, w)

@@ -7,7 +7,7 @@ import random
 
 import numpy as np
 import pytest
-from helpers_gui import button, click, key, settle, type_into, until_paused
+from helpers_gui import no_epoch_limit, button, click, key, settle, type_into, until_paused
 
 from nnstudio.core import Network, load_model, save_model
 from nnstudio.gui import mainwindow as mw
@@ -60,7 +60,7 @@ def settings_dir(tmp_path, monkeypatch):
 def make_window(qtbot, settings_dir):
     made = []
 
-    def make(start=True, **kw):
+    def make(start=True, epochs=0, **kw):
         kw.setdefault("load_views", False)
         w = MainWindow(make_settings(), **kw)
         made.append(w)
@@ -70,6 +70,7 @@ def make_window(qtbot, settings_dir):
             with qtbot.waitSignal(w.trainingPaused, timeout=30000):
                 w.start()
             settle(qtbot, w)
+            no_epoch_limit(qtbot, w, epochs)
         return w
 
     yield make
@@ -453,7 +454,7 @@ def test_folder_dataset_and_settings_round_trip(qtbot, make_window, tmp_path, mo
     real_restore = MainWindow.restoreGeometry
     monkeypatch.setattr(MainWindow, "restoreGeometry", lambda self, g: restored.append(bytes(g)) or real_restore(self, g))
 
-    w2 = make_window()
+    w2 = make_window(epochs=None)
     assert w2.dataset.name == str(folder) and w2.dataset_key == str(folder)
     assert lr_input(w2).value() == 0.75
     assert w2.findChild(QtWidgets.QSpinBox, "batchSizeInput").value() == 20

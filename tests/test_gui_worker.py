@@ -1,6 +1,10 @@
-"""The training worker on its own: the core Trainer stepping in a QThread, driven by commands."""
+"""The training worker on its own: the core Trainer stepping in a QThread, or in a process of its
+own behind the same interface, driven by commands.  Every test runs on both."""
 
 from __future__ import annotations
+
+import os
+import signal
 
 import numpy as np
 import pytest
@@ -9,7 +13,14 @@ from nnstudio.core import Network, Trainer
 from nnstudio.data import load_dataset
 from nnstudio.gui.qt import QtCore, Signal, Slot
 from nnstudio.gui.state import Snapshot
-from nnstudio.gui.worker import TrainingThread
+from nnstudio.gui.procworker import TrainingProcess
+from nnstudio.gui.worker import TrainingThread as _TrainingThread
+
+
+@pytest.fixture(params=["thread", "process"])
+def TrainingThread(request):
+    """The worker class under test (the thread worker, or the training process)."""
+    return _TrainingThread if request.param == "thread" else TrainingProcess
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +108,7 @@ def threads():
 
 
 @pytest.fixture
-def running(qtbot, sample, threads):
+def running(qtbot, sample, threads, TrainingThread):
     t = threads(TrainingThread())
     rec = Recorder(t.worker)
     with qtbot.waitSignal(rec.state, timeout=5000):
@@ -200,7 +211,7 @@ def test_learning_rate_and_batch_size_apply_at_the_next_batch(qtbot, running):
     assert set(lrs[:switch]) == {0.25} and set(lrs[switch:]) == {0.125}
 
 
-def test_snapshots_are_throttled_while_running_and_private_copies(qtbot, sample, threads):
+def test_snapshots_are_throttled_while_running_and_private_copies(qtbot, sample, threads, TrainingThread):
     t = threads(TrainingThread(snapshot_hz=20))
     rec = Recorder(t.worker)
     t.start()
@@ -251,7 +262,7 @@ def test_finished_after_the_epoch_budget(qtbot, running):
     assert len(rec.reports) == n + 1
 
 
-def test_divergence_pauses_and_keeps_finite_weights(qtbot, sample, threads):
+def test_divergence_pauses_and_keeps_finite_weights(qtbot, sample, threads, TrainingThread):
     net = Network((784, 16, 10), activation="relu", seed=0)
     # huge weights: every first-layer sum overflows to +inf (in any order of addition, on either
     # engine), and the next layer's weights of both signs make inf - inf = NaN
@@ -284,7 +295,7 @@ def test_backpressure_bounds_the_backlog(qtbot, running):
     paused(qtbot, rec, w.pause)
 
 
-def test_stop_joins_a_running_thread(qtbot, sample, threads):
+def test_stop_joins_a_running_thread(qtbot, sample, threads, TrainingThread):
     t = threads(TrainingThread())
     rec = Recorder(t.worker)
     t.start()
@@ -294,3 +305,64 @@ def test_stop_joins_a_running_thread(qtbot, sample, threads):
         assert t.stop()
     assert t.thread.isFinished() and not t.thread.isRunning()
     assert t.stop()  # idempotent
+
+
+# ----------------------------------------------------------------------------- the process only
+def test_process_stop_leaves_no_process_and_no_thread(qtbot, sample, threads):
+    t = threads(TrainingProcess())
+    rec = Recorder(t.worker)
+    t.start()
+    paused(qtbot, rec, lambda: t.worker.set_trainer(make_trainer(sample)))
+    running_now(qtbot, rec, t.worker.play)
+    qtbot.waitUntil(lambda: len(rec.reports) > 50, timeout=5000)
+    proc = t.process
+    pid = proc.pid
+    assert proc.is_alive() and pid != os.getpid()
+    assert t.stop()
+    assert t.process is None and not t.thread.isRunning()
+    with pytest.raises(ProcessLookupError):  # gone, and reaped (no zombie)
+        os.kill(pid, 0)
+    steps = [r.step for r in rec.reports]
+    assert steps == list(range(1, len(steps) + 1))  # none lost on the way
+
+
+def test_process_that_dies_is_reported_not_hung(qtbot, sample, threads):
+    t = threads(TrainingProcess())
+    rec = Recorder(t.worker)
+    t.start()
+    paused(qtbot, rec, lambda: t.worker.set_trainer(make_trainer(sample)))
+    with qtbot.waitSignal(rec.finished, timeout=5000):
+        os.kill(t.process.pid, signal.SIGKILL)
+    assert rec.errors and "ended unexpectedly" in rec.errors[-1]
+    t.worker.play()  # commands to a dead process are ignored, not raised
+    assert t.stop() is not None
+
+
+def test_reports_carry_the_examples_used(qtbot, running, sample):
+    t, rec = running
+    paused(qtbot, rec, t.worker.step_epoch)
+    idx = np.concatenate([r.indices for r in rec.reports])
+    assert sorted(idx.tolist()) == list(range(sample.n_train))  # every example once per epoch
+    assert all(r.offset == i * 10 for i, r in enumerate(rec.reports))
+
+
+def test_tiny_dataset_many_epochs_per_message(qtbot, sample, threads, TrainingThread):
+    """Twelve examples, batch 10: two mini-batches per epoch, so one message of the training
+    process spans many epoch orders; every report must still name its own examples."""
+    t = threads(TrainingThread())
+    rec = Recorder(t.worker)
+    t.start()
+    net = Network((784, 8, 10), seed=0)
+    tr = Trainer(net, sample.train_x[:12], sample.train_labels[:12], learning_rate=1.0, seed=0)
+    paused(qtbot, rec, lambda: t.worker.set_trainer(tr))
+    running_now(qtbot, rec, t.worker.play)
+    qtbot.waitUntil(lambda: len(rec.reports) > 400, timeout=10000)
+    paused(qtbot, rec, t.worker.pause)
+    assert rec.errors == []
+    by_epoch: dict = {}
+    for r in rec.reports:
+        by_epoch.setdefault(r.epoch, []).append(r)
+    full = [eps for eps in by_epoch.values() if len(eps) == 2]
+    assert len(full) > 100
+    for eps in full:
+        assert sorted(np.concatenate([r.indices for r in eps]).tolist()) == list(range(12))

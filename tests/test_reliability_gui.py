@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 
-from helpers_gui import click, settle, until_paused, key, type_into
+from helpers_gui import no_epoch_limit, click, settle, until_paused, key, type_into
 from helpers_http import LoopbackMirror, make_idx_folder
 from nnstudio.core import Network, save_model
 from nnstudio.core.modelfile import FORMAT_VERSION
@@ -34,7 +34,7 @@ def make_window(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("NNSTUDIO_SETTINGS_DIR", str(tmp_path / "settings"))
     made = []
 
-    def make(**kw):
+    def make(epochs=0, **kw):
         kw.setdefault("load_views", False)
         w = MainWindow(make_settings(), **kw)
         made.append(w)
@@ -43,6 +43,7 @@ def make_window(qtbot, tmp_path, monkeypatch):
         with qtbot.waitSignal(w.trainingPaused, timeout=30000):
             w.start()
         settle(qtbot, w)
+        no_epoch_limit(qtbot, w, epochs)
         return w
 
     yield make

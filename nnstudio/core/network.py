@@ -189,6 +189,16 @@ class Network:
         """Gradients laid out like :meth:`flat_parameters`."""
         return np.concatenate([np.concatenate([w.ravel(), b]) for w, b in zip(grad_weights, grad_biases)])
 
+    def __getstate__(self):
+        # params are views into one buffer: pickle the buffer, rebuild the views
+        return {"sizes": self.sizes, "activation": self.activation, "output_activation": self.output_activation,
+                "cost": self.cost, "init": self.init, "buffer": self.buffer}
+
+    def __setstate__(self, state):
+        buffer = state.pop("buffer")
+        self.__dict__.update(state)
+        self._allocate(np.ascontiguousarray(buffer, dtype=np.float64))
+
     def copy(self) -> "Network":
         other = Network.__new__(Network)
         other.sizes = self.sizes
@@ -231,12 +241,15 @@ class Network:
         if a.shape[1] != self.sizes[0]:
             raise ValueError(f"inputs have {a.shape[1]} values, the network expects {self.sizes[0]}")
         zs, acts = [], [a]
-        for l, p in enumerate(self.params):
-            z = a @ p[:-1]
-            z += p[-1]
-            a = self.layer_activation(l)(z)
-            zs.append(z)
-            acts.append(a)
+        # extreme (but finite) weights may overflow: inf and NaN are the honest answer (the
+        # views clip them, the trainer reports a divergence), not a warning
+        with np.errstate(over="ignore", invalid="ignore"):
+            for l, p in enumerate(self.params):
+                z = a @ p[:-1]
+                z += p[-1]
+                a = self.layer_activation(l)(z)
+                zs.append(z)
+                acts.append(a)
         return ForwardPass(zs, acts)
 
     def feedforward(self, X) -> np.ndarray:

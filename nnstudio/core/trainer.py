@@ -70,6 +70,7 @@ class BatchReport:
     batch_size: int
     epoch_end: EpochReport | None = None
     diverged: bool = False  # the cost became inf/NaN: the weights were restored
+    offset: int = 0  # position of the batch's first example in the epoch's order
 
 
 def _save_checkpoint(checkpoint, params) -> None:
@@ -162,6 +163,13 @@ class Trainer:
         self._initial_params = network.get_params()
         self.history: list[EpochReport] = []
         self._restart()
+
+    def __getstate__(self):
+        # picklable (the GUI hands a trainer to its training process): the running
+        # generator is not; the next step() starts a new one where this one was
+        state = self.__dict__.copy()
+        state["_gen"] = None
+        return state
 
     # ------------------------------------------------------------------ control
     def _restart(self) -> None:
@@ -519,7 +527,7 @@ class Trainer:
                 _save_checkpoint(checkpoint, params)
             yield BatchReport(
                 epoch, batch, perm[pos - m : pos], float(cost), seconds, seen,
-                step, eta, m, epoch_report, diverged,
+                step, eta, m, epoch_report, diverged, pos - m,
             )
             if diverged:
                 self._gen = None

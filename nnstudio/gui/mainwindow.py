@@ -1,8 +1,13 @@
-"""The studio main window: the diagram in the middle, docks around it, training in a thread.
+"""The studio main window: the diagram in the middle, docks around it, training beside it.
 
-Data flow (see also ``nnstudio/gui/worker.py``)::
+Training runs in a process of its own (``nnstudio/gui/procworker.py``: the trainer in a
+child process, a reader thread here turning its messages into the worker's signals), or,
+with ``NNSTUDIO_WORKER=thread``, in a thread of this process (``nnstudio/gui/worker.py``);
+both workers have the same commands and signals.
 
-    TrainingWorker (thread) --batchDone (EVERY mini-batch, direct)--> ReportInbox (a deque)
+Data flow::
+
+    TrainingWorker (process/thread) --batchDone (EVERY mini-batch, direct)--> ReportInbox (a deque)
                             --snapshotReady (≤ frame rate, queued)--> latest snapshot
                             --stateChanged/restarted/diverged (queued; the inbox is drained first)
     display QTimer --> drain the inbox into the history (none dropped); when a frame is due:
@@ -10,8 +15,9 @@ Data flow (see also ``nnstudio/gui/worker.py``)::
                        the views on screen, status bar
 
 Frames come at display rate (60/s) when paused, stepping or training at ≤ 60 mini-batches/s;
-at full speed a FramePacer spaces them so the GUI thread (which shares the GIL with the
-trainer) stays within FULL_SPEED_GUI_BUDGET of the time.  See benchmarks/bench_gui.py.
+at full speed a FramePacer spaces them so the GUI thread stays within a budget of the time:
+FULL_SPEED_GUI_BUDGET when the trainer is a thread (it shares the GIL with the GUI),
+PROCESS_GUI_BUDGET when it is a process of its own.  See benchmarks/bench_gui.py.
 
 The window hosts the studio views (``DiagramView``, ``DrawPanel``, ``BackpropView``,
 ``PlaygroundView``, ``LandscapeView``, ``EvaluationView``), each imported lazily: a view
@@ -144,6 +150,23 @@ class DatasetLoader(QtCore.QThread):
 #: while training at full speed the GUI thread may be busy this fraction of the time at most
 #: (it shares the GIL with the worker: every millisecond it paints is one the trainer waits)
 FULL_SPEED_GUI_BUDGET = 0.06
+#: the same with the trainer in its own process: the GUI competes with nothing but the
+#: event loop's own responsiveness, so frames come at up to display rate
+PROCESS_GUI_BUDGET = 0.5
+
+
+def make_training(parent=None):
+    """The training worker's owner: a process (default) or, with ``NNSTUDIO_WORKER=thread``
+    or where a process cannot be started, a thread."""
+    kind = os.environ.get("NNSTUDIO_WORKER", "process").strip().lower()
+    if kind != "thread":
+        try:
+            from nnstudio.gui.procworker import TrainingProcess
+
+            return TrainingProcess(parent)
+        except Exception:  # pragma: no cover - no multiprocessing here: a thread works too
+            log.warning("training process unavailable; training in a thread:\n%s", traceback.format_exc())
+    return TrainingThread(parent)
 
 
 class FramePacer:
@@ -248,7 +271,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._message_box = None
 
         # --- training thread
-        self.training = TrainingThread(self)
+        self.training = make_training(self)
         self.worker = self.training.worker
         w = self.worker
         # every mini-batch's report, collected in the worker thread and drained at display rate
@@ -1053,6 +1076,8 @@ class MainWindow(QtWidgets.QMainWindow):
             budget = 1.0  # the worker is idle or mostly sleeping: frames at display rate
         elif speed:
             budget = 0.5
+        elif getattr(self.worker, "separate_process", False):
+            budget = PROCESS_GUI_BUDGET
         else:
             budget = FULL_SPEED_GUI_BUDGET
         # at full speed frames are few: tick less often too (every tick takes the GIL)

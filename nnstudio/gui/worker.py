@@ -353,7 +353,10 @@ class ReportInbox:
         self._q: deque = deque()
         self.markers = 0  # run markers put so far (written by the worker thread only)
         DC = QtCore.Qt.ConnectionType.DirectConnection
-        worker.batchDone.connect(self._q.append, DC)
+        if hasattr(worker, "batchesDone"):  # the training process's worker: a list per message
+            worker.batchesDone.connect(self._q.extend, DC)
+        else:
+            worker.batchDone.connect(self._q.append, DC)
         worker.runMarker.connect(self._mark, DC)
 
     def _mark(self, generation: int) -> None:

@@ -1,0 +1,263 @@
+"""The training process: the core trainer stepping in a process of its own (no Qt here).
+
+:mod:`nnstudio.gui.procworker` starts :func:`main` in a child process and talks to it over
+two pipes.  The loop is the same as the thread worker's (:mod:`nnstudio.gui.worker`):
+between two mini-batches it handles the commands the GUI sent (play, pause, step, rewind,
+reset, learning rate, batch size, a new trainer, abort) and otherwise steps.  What it
+produces goes back as messages, in order:
+
+* ``("batches", perms, rows)``: every mini-batch since the last such message, one compact
+  tuple each (see :func:`_row`), flushed every few milliseconds and before any other
+  message.  A batch's example indices are a slice of its epoch's order; each order is sent
+  once (``perms``: id → array) and the rows refer to it by id;
+* ``("snapshot", Snapshot)``: a copy of the network, at most ``snapshot_hz`` times a second
+  while running and after every pause or step;
+* ``("state", str)``, ``("restarted", Snapshot, generation)``, ``("diverged",)`` (the last
+  row diverged), ``("shown",)`` (follow the last row), ``("pong", token)``,
+  ``("error", message, traceback)``; ``("finished",)`` when the loop ends.
+
+Why a process: a mini-batch of 784-16-16-10 takes ~20 µs; at that rate the trainer and the
+GUI thread, sharing one interpreter lock, slow each other down (the GUI stalls while the
+trainer runs Python, the trainer waits while the GUI paints).  Here each has its own
+interpreter and its own core, and the window can draw at display rate while training runs
+at full speed.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+
+import numpy as np
+
+from nnstudio.gui.state import Snapshot
+
+#: seconds between two flushes of the batch rows at full speed
+FLUSH_EVERY = 0.004
+#: seconds between two looks at the command pipe at full speed (a pause lands this fast)
+POLL_EVERY = 0.001
+#: at or below this speed every mini-batch is shown to the user (input + snapshot)
+FOLLOW_SPEED = 10
+
+
+def _row(r, perm_id: int):
+    """A BatchReport as a tuple (pickles ~20× faster than the dataclass with its array)."""
+    return (r.epoch, r.batch, r.offset, r.cost, r.seconds, r.examples_seen, r.step,
+            r.learning_rate, r.batch_size, r.epoch_end, r.diverged, perm_id)
+
+
+class _Loop:
+    def __init__(self, cmd_conn, msg_conn, snapshot_hz: float, max_backlog: int):
+        self.cmd = cmd_conn
+        self.out = msg_conn
+        self.trainer = None
+        self.mode = "pause"  # "play" | "pause" | "batch" | "epoch"
+        self.speed = 0.0
+        self.snap_interval = 1.0 / max(1e-3, min(60.0, float(snapshot_hz)))
+        self.generation = 0
+        self.abort = False
+        self.last = None
+        self.rows: list = []
+        self.new_perms: dict = {}
+        self.perm = None
+        self.perm_id = 0
+        self.recorded = 0  # reports produced
+        self.consumed = 0  # reports the GUI says it has taken in
+        self.max_backlog = int(max_backlog)
+
+    # ------------------------------------------------------------------ messages
+    def flush(self) -> None:
+        if self.rows or self.new_perms:
+            self.out.send(("batches", self.new_perms, self.rows))
+            self.rows = []
+            self.new_perms = {}
+
+    def send(self, *msg) -> None:
+        self.flush()  # every batch before whatever comes next
+        self.out.send(msg)
+
+    def record(self, r) -> None:
+        self.recorded += 1
+        perm = r.indices.base
+        if perm is not self.perm:
+            self.perm = perm
+            self.perm_id += 1
+            if perm is None:  # (not a slice of an epoch order: send the indices themselves)
+                self.perm_id = -1
+            else:
+                self.new_perms[self.perm_id] = perm
+        if self.perm_id < 0:
+            self.rows.append(_row(r, -1) + (np.array(r.indices),))
+        else:
+            self.rows.append(_row(r, self.perm_id))
+
+    def set_state(self, state: str) -> None:
+        self.send("state", state)
+
+    @staticmethod
+    def fresh(tr) -> bool:
+        return bool(getattr(tr, "fresh_start", False)) and tr.step_count == 0
+
+    def snapshot(self, report=None) -> None:
+        tr = self.trainer
+        self.send("snapshot", Snapshot.of(tr.network, report, fresh=self.fresh(tr)))
+
+    # ------------------------------------------------------------------ commands
+    def handle(self, cmd) -> None:
+        kind = cmd[0]
+        tr = self.trainer
+        if kind == "mode":
+            mode = cmd[1]
+            if tr is None:
+                self.set_state("idle")
+                return
+            if mode == "pause":
+                was = self.mode
+                self.mode = "pause"
+                if was != "pause":
+                    self.snapshot(self.last)
+                self.set_state("finished" if tr.finished else "paused")
+                return
+            if tr.finished:
+                self.mode = "pause"
+                self.set_state("finished")
+                return
+            self.mode = mode
+            self.set_state("running")
+        elif kind == "lr":
+            if tr is not None:
+                tr.learning_rate = cmd[1]
+        elif kind == "bs":
+            if tr is not None:
+                tr.batch_size = max(1, cmd[1])
+        elif kind == "epochs":
+            if tr is not None:
+                tr.epochs = cmd[1]
+        elif kind == "speed":
+            self.speed = max(0.0, cmd[1])
+        elif kind == "snapint":
+            self.snap_interval = max(1.0 / 60.0, cmd[1])
+        elif kind in ("rewind", "reset", "trainer"):
+            if kind == "trainer":
+                self.trainer = tr = cmd[1]
+            elif tr is None:
+                return
+            elif kind == "rewind":
+                tr.rewind()
+            else:
+                tr.reset(cmd[1])
+            self.last = None
+            self.generation += 1
+            running = kind != "trainer" and self.mode == "play" and tr is not None and not tr.finished
+            if not running:
+                self.mode = "pause"
+            self.send("restarted", Snapshot.of(tr.network, fresh=self.fresh(tr)), self.generation)
+            self.set_state("running" if running else "paused")
+        elif kind == "snapshot":
+            if tr is not None:
+                self.snapshot(self.last)
+        elif kind == "ping":
+            self.send("pong", cmd[1])
+        elif kind == "consumed":
+            self.consumed = cmd[1]
+        elif kind == "backlog":
+            self.max_backlog = cmd[1]
+        elif kind == "abort":
+            self.abort = True
+
+    def pending(self) -> None:
+        cmd = self.cmd
+        while not self.abort and cmd.poll():
+            self.handle(cmd.recv())
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> None:
+        perf = time.perf_counter
+        next_snap = next_due = 0.0
+        self.send("state", "idle" if self.trainer is None else "paused")
+        while True:
+            self.pending()
+            if self.abort:
+                return
+            tr, mode = self.trainer, self.mode
+            if tr is None or mode == "pause":
+                self.flush()
+                self.handle(self.cmd.recv())  # sleep until the GUI says something
+                continue
+            if tr.finished:
+                self.mode = "pause"
+                self.snapshot(self.last)
+                self.set_state("finished")
+                continue
+            speed = self.speed if mode == "play" else 0.0
+            if speed:
+                now = perf()
+                if now < next_due:
+                    self.flush()
+                    self.cmd.poll(next_due - now)
+                    continue
+                next_due = max(now, next_due) + 1.0 / speed
+            step = tr.step
+            record = self.record
+            follow = mode == "batch" or 0 < speed <= FOLLOW_SPEED
+            next_flush = next_poll = perf() + POLL_EVERY
+            while True:
+                if self.recorded - self.consumed > self.max_backlog:
+                    # back-pressure: the GUI is behind; wait a little, obeying commands
+                    self.flush()
+                    self.cmd.poll(0.002)
+                    break
+                r = step()
+                self.last = r
+                record(r)
+                if r.diverged:
+                    self.mode = "pause"
+                    self.snapshot(r)
+                    self.send("diverged")
+                    self.set_state("paused")
+                    break
+                if mode == "batch":
+                    self.send("shown")
+                    self.mode = "pause"
+                    self.snapshot(r)
+                    self.set_state("finished" if tr.finished else "paused")
+                    break
+                if r.epoch_end is not None:
+                    next_snap = perf() + self.snap_interval
+                    self.snapshot(r)
+                    if mode == "epoch":
+                        self.mode = "pause"
+                        self.set_state("finished" if tr.finished else "paused")
+                    break
+                now = perf()
+                if follow or now >= next_snap:
+                    next_snap = now + self.snap_interval
+                    self.snapshot(r)
+                if speed:
+                    break
+                if now >= next_poll:
+                    next_poll = now + POLL_EVERY
+                    if now >= next_flush:
+                        self.flush()
+                        next_flush = now + FLUSH_EVERY
+                    if self.cmd.poll():
+                        break
+
+
+def main(cmd_conn, msg_conn, snapshot_hz: float = 60.0, max_backlog: int = 3000) -> None:
+    """Entry point of the training process."""
+    np.seterr(all="ignore")  # a diverging run is reported (report.diverged), not warned about
+    loop = _Loop(cmd_conn, msg_conn, snapshot_hz, max_backlog)
+    try:
+        loop.run()
+    except (EOFError, BrokenPipeError, ConnectionResetError, KeyboardInterrupt):
+        return  # the GUI went away
+    except Exception as e:  # never die silently: tell the GUI why
+        try:
+            loop.send("error", f"training stopped: {type(e).__name__}: {e}", traceback.format_exc())
+        except OSError:
+            return
+    try:
+        loop.send("finished")
+    except OSError:
+        pass
