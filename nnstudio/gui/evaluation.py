@@ -680,6 +680,10 @@ class BrowserPage(QtWidgets.QWidget):
 
 
 # --------------------------------------------------------------------------- the view
+#: automatic evaluations start no sooner than this many times the last one's duration after it
+BUSY_FACTOR = 5.0
+
+
 class EvaluationView(StudioView):
     """What did it learn?  See the module docstring.
 
@@ -708,6 +712,7 @@ class EvaluationView(StudioView):
         self._wanted_snapshot = None
         self.min_interval = min_interval  # seconds between two automatic evaluations
         self._last_submit = -1e9
+        self._job_seconds = 0.0  # how long the last automatic evaluation took
         self._throttle = QtCore.QTimer(self)
         self._throttle.setSingleShot(True)
         self._throttle.timeout.connect(lambda: self._submit_wanted())
@@ -907,7 +912,10 @@ class EvaluationView(StudioView):
             return
         if not force:
             # epochs of a small dataset can end many times a second: evaluate at most every min_interval s
-            wait = self._last_submit + self.min_interval - time.monotonic()
+            # and keep this view's thread busy a fifth of the time at most: it shares the GIL
+            # with the GUI thread, which must stay responsive while training runs at full speed
+            gap = max(self.min_interval, BUSY_FACTOR * self._job_seconds)
+            wait = self._last_submit + gap - time.monotonic()
             if wait > 0:
                 if not self._throttle.isActive():
                     self._throttle.start(int(1000 * wait) + 1)
@@ -921,8 +929,10 @@ class EvaluationView(StudioView):
         epoch, step = snap.epoch, snap.step
 
         def job(should_stop):
+            t0 = time.perf_counter()
             an = analyse(net, images, labels, n_classes, top_k=top_k, maximise_steps=steps, noise_seed=seed,
                          should_stop=should_stop)
+            self._job_seconds = time.perf_counter() - t0  # (a float: written whole, read on the GUI thread)
             return _Result(an, ds, split, epoch, step, net)
 
         self.runner.submit("analysis", job)
