@@ -4,13 +4,16 @@ draws a long run from it: an envelope holding every cost, exact costs when zoome
 from __future__ import annotations
 
 import csv
+import errno
 import gc
 import math
+import tempfile
 
 import numpy as np
 import pytest
 
-from nnstudio.core.history import LR, STEP, TrainingHistory
+from nnstudio.core import history as history_mod
+from nnstudio.core.history import LR, ROW, STEP, TrainingHistory
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
 
@@ -300,3 +303,296 @@ def test_the_panel_draws_a_long_run_and_zooms_to_the_exact_costs(qtbot, long_run
     qtbot.waitUntil(lambda: p.x_mode == "epochs")
     x, _ = p.raw_curve.getOriginalDataset()
     assert x[-1] == N // EPOCH_ROWS
+
+
+# ------------------------------------------------------------------ when the disk fails or fills up
+def check_envelope(tr, costs):
+    """Every cost of rows tr.rows lies in exactly one column, whose min and max are the min and
+    max of its costs: nothing left out, nothing made up (fill's rows: examples seen = 10 (i + 1))."""
+    a, b = tr.rows
+    seen = BATCH * np.arange(a + 1, b + 1)
+    seg = costs[a:b]
+    x0, x1, lo, hi = tr.x[0::2], tr.x[1::2], tr.y[0::2], tr.y[1::2]
+    assert not tr.exact and x0[0] == seen[0] and x1[-1] == seen[-1]
+    starts = np.searchsorted(seen, x0)
+    np.testing.assert_array_equal(np.searchsorted(seen, x1, side="right")[:-1], starts[1:])  # back to back
+    np.testing.assert_array_equal(hi, np.fmax.reduceat(seg, starts))
+    np.testing.assert_array_equal(lo, np.fmin.reduceat(seg, starts))
+
+
+def full_disk_after(monkeypatch, spool_rows=None, level_writes=None):
+    """Make the history's writes fail like a full disk: the spool after ``spool_rows`` rows (the
+    failing write lands partly, as a real one can), or the pyramid at write ``level_writes``."""
+    real = history_mod._write
+    seen = {"rows": 0, "levels": 0, "spools": []}
+
+    def write(f, arr):
+        if arr.dtype == ROW:
+            seen["spools"].append(f)
+            if spool_rows is not None and seen["rows"] + len(arr) > spool_rows:
+                real(f, arr[: spool_rows - seen["rows"]])
+                raise OSError(errno.ENOSPC, "No space left on device")
+            seen["rows"] += len(arr)
+        else:
+            seen["levels"] += 1
+            if level_writes is not None and seen["levels"] >= level_writes:
+                raise OSError(errno.ENOSPC, "No space left on device")
+        real(f, arr)
+
+    monkeypatch.setattr(history_mod, "_write", write)
+    return seen
+
+
+def spiky_costs(n, seed):
+    costs, *_ = make_costs(n, seed=seed)
+    costs[n - 2000] = 1e3  # after any failure below: the envelope must still hold them
+    costs[n - 1500] = 1e-9
+    return costs
+
+
+def csv_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_full_disk_stops_the_spool_and_everything_in_memory_carries_on(monkeypatch, tmp_path):
+    n = 6000
+    costs = spiky_costs(n, seed=7)
+    ref = TrainingHistory(recent=64, buckets=64, max_spool_bytes=math.inf)
+    fill(ref, costs)
+    h = TrainingHistory(recent=64, buckets=64, max_spool_bytes=math.inf)
+    state = full_disk_after(monkeypatch, spool_rows=2600)
+    fill(h, costs)  # never raises
+    monkeypatch.undo()
+
+    assert not h.spooling and not h.spool_limit_reached
+    assert "No space left on device" in h.spool_error and tempfile.gettempdir() in h.spool_error
+    assert "\n" not in h.spool_error and "summary" in h.spool_error
+    spool = state["spools"][0]
+    assert spool.closed and spool not in h._files  # its disk space is freed
+    assert all(not f.closed for f in h._files)  # the pyramid (rows [0, 2500)) is kept
+    assert 0 < h.disk_bytes() < 2500 * 48 / 15 + 1
+    # memory: exactly as without the failure
+    assert h.n == n and len(h.epochs) == n // EPOCH_ROWS and list(h.epochs) == list(ref.epochs)
+    assert h.cost_min == 1e-9 == np.nanmin(costs) and h.cost_max == 1e3 == np.nanmax(costs)
+    assert h.last_cost == costs[-1] and h.recent_mean(50) == ref.recent_mean(50)
+    assert h.version >= ref.version and h.bucket_width == ref.bucket_width
+    whole = h.trace(width=40)  # (the summary's 47 buckets: the same as without the failure)
+    np.testing.assert_array_equal(whole.y, ref.trace(width=40).y)
+    np.testing.assert_array_equal(whole.sy, ref.trace(width=40).sy)
+    whole = h.trace(width=200)  # (without the failure: the pyramid, 16 mini-batches per unit)
+    assert whole.rows == (0, n) and whole.source == "summary"
+    check_envelope(whole, costs)
+    for fn in (lambda t: t.epoch_trace(width=3), lambda t: t.epoch_trace()):
+        for a, b in zip(fn(h), fn(ref)):
+            np.testing.assert_array_equal(a, b)
+
+    # the rows: only the recent ones are kept now; the rest is one gap, said in rows and steps
+    r0, r1 = h.missing_rows
+    assert r0 == 0 and n - 128 <= r1 <= n - 64 and h.missing_steps == (1, r1)
+    assert h.rows_available == n - r1
+    np.testing.assert_array_equal(h.costs, costs[r1:])
+    np.testing.assert_array_equal(h.column(STEP), np.arange(r1 + 1, n + 1))
+    assert len(h.rows(100, 200)) == 0 and len(h.rows(r1 - 10, r1 + 10)) == 10
+    assert sum(len(b) for b in h.iter_rows(block=7)) == n - r1
+
+    # zooming in: exact where the rows are kept, an honest envelope elsewhere
+    def zoom(a, b, width=1000):
+        tr = h.trace(BATCH * (a + 1), BATCH * b, width)
+        assert tr.rows[0] <= max(0, a - 1) and tr.rows[1] >= min(n, b + 1)
+        return tr
+
+    tr = zoom(1000, 1100)  # inside what the kept pyramid covers: 16 mini-batches per unit
+    assert tr.source == "level 1" and tr.unit == 16
+    check_envelope(tr, costs)
+    for a in (n - 2010, n - 1510):  # the spikes after the failure: drawn from the summary
+        tr = zoom(a, a + 20)
+        assert tr.source == "summary" and (1e3 in tr.y or 1e-9 in tr.y)
+        check_envelope(tr, costs)
+    tr = zoom(n - 40, n)
+    assert tr.exact and tr.source == "recent"
+    np.testing.assert_array_equal(tr.y, costs[tr.rows[0] : tr.rows[1]])
+    tr = zoom(r1 - 200, n)  # across the gap's end: the summary's buckets, then every kept row
+    check_envelope(tr, costs)
+    x0, x1 = tr.x[0::2], tr.x[1::2]
+    w = h.bucket_width
+    assert (x0 == x1).sum() == n - -(-r1 // w) * w  # every kept row after the gap's last bucket
+
+    # CSV: the kept rows, and the caller is told what is not there
+    path = h.to_csv(tmp_path / "h.csv")
+    rows = csv_rows(path)
+    assert [int(r["step"]) for r in rows] == list(range(r1 + 1, n + 1))
+    np.testing.assert_array_equal([float(r["cost"]) for r in rows], costs[r1:])
+    ex = h.last_export
+    assert ex.path == path and ex.rows == n - r1 and ex.total == n and not ex.complete
+    assert ex.missing_rows == (0, r1) and ex.missing_steps == (1, r1)
+    assert f"steps 1 to {r1:,}" in ex.note and "No space left on device" in ex.note
+    assert ref.to_csv(tmp_path / "ref.csv") and ref.last_export.complete and ref.last_export.note is None
+
+    # clear(): a new run spools again
+    v = h.version
+    h.clear()
+    assert h.spooling and h.spool_error is None and h.missing_rows is None and h.version > v
+    fill(h, costs[:500])
+    assert h.spooling and h.missing_rows is None and h.disk_bytes() >= 500 * 44
+    np.testing.assert_array_equal(h.costs, costs[:500])
+    h.close()
+    ref.close()
+    assert not h._files and all(f.closed for f in state["spools"])
+
+
+def test_a_failing_pyramid_write_drops_every_file(monkeypatch):
+    n = 3000
+    costs = spiky_costs(n, seed=8)
+    h = TrainingHistory(recent=64, buckets=64, max_spool_bytes=math.inf)
+    files = []
+    real_tempfile = h._tempfile
+    monkeypatch.setattr(h, "_tempfile", lambda: files.append(real_tempfile()) or files[-1])
+    full_disk_after(monkeypatch, level_writes=20)
+    fill(h, costs)
+    monkeypatch.undo()
+    assert "No space left on device" in h.spool_error
+    assert files and all(f.closed for f in files) and not h._files and h.disk_bytes() == 0
+    assert h.n == n and h.cost_max == 1e3 and h.cost_min == 1e-9
+    assert h.missing_rows == (0, h.missing_rows[1]) and h.rows_available == n - h.missing_rows[1]
+    check_envelope(h.trace(width=100), costs)
+    tr = h.trace(BATCH * 1001, BATCH * 1200)  # the pyramid is gone: the summary
+    assert tr.source == "summary"
+    check_envelope(tr, costs)
+    h.close()
+
+
+def test_an_unusable_temporary_folder(monkeypatch, tmp_path):
+    gone = tmp_path / "gone"
+    monkeypatch.setattr(tempfile, "tempdir", str(gone))
+    h = TrainingHistory(recent=64, buckets=64)
+    costs = spiky_costs(3000, seed=9)
+    fill(h, costs)
+    assert str(gone) in h.spool_error and not h._files
+    assert h.n == 3000 and h.cost_max == 1e3
+    check_envelope(h.trace(width=300), costs)
+    monkeypatch.undo()
+    h.clear()
+    fill(h, costs[:100])
+    assert h.spooling and h._files and h.disk_bytes() == 100 * 44 + (100 // 16) * 48
+    h.close()
+
+
+def test_a_failing_read_drops_the_files_and_the_readers_carry_on(monkeypatch, tmp_path):
+    n = 3000
+    costs = spiky_costs(n, seed=10)
+    h = TrainingHistory(recent=64, buckets=64, max_spool_bytes=math.inf)
+    fill(h, costs)
+    files = list(h._files)
+
+    def broken(*a):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(history_mod, "_read", broken)
+    path = h.to_csv(tmp_path / "h.csv")  # the spool fails while exporting: the kept rows
+    assert "could not be read back" in h.spool_error and "Input/output error" in h.spool_error
+    assert all(f.closed for f in files) and not h._files
+    r1 = h.missing_rows[1]
+    assert [int(r["step"]) for r in csv_rows(path)] == list(range(r1 + 1, n + 1))
+    assert h.last_export.rows == n - r1 and "Input/output error" in h.last_export.note
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.csv"]
+    tr = h.trace(BATCH * 101, BATCH * 150)
+    check_envelope(tr, costs)
+    h.close()
+
+    monkeypatch.undo()
+    h = TrainingHistory(recent=64, buckets=64, max_spool_bytes=math.inf)
+    fill(h, costs)
+    tr = h.trace(BATCH * 101, BATCH * 150)  # a read from the spool fails while drawing
+    assert tr.exact and h.spooling
+    monkeypatch.setattr(history_mod, "_read", broken)
+    tr = h.trace(BATCH * 101, BATCH * 150)
+    assert "could not be read back" in h.spool_error and not h._files
+    check_envelope(tr, costs)
+    assert h.row_of(BATCH * 1234) <= 1233 and h.row_of(BATCH * 1234, "right") >= 1234
+    h.close()
+
+
+def test_the_cap_on_disk_keeps_the_first_rows_and_the_recent_ones(tmp_path):
+    n, kept = 5000, 1010
+    costs = spiky_costs(n, seed=11)
+    cap = kept * (44 * 15 + 48) / 15  # the spool's rows plus, at most, its pyramid's records
+    h = TrainingHistory(recent=64, buckets=64, max_spool_bytes=cap)
+    ref = TrainingHistory(recent=64, buckets=64, max_spool_bytes=math.inf)
+    fill(ref, costs)
+    fill(h, costs)
+    assert h.spool_limit_reached and not h.spooling
+    assert "limit on disk" in h.spool_error and f"the first {kept:,} mini-batches" in h.spool_error
+    assert "NNSTUDIO_HISTORY_MAX_MB" in h.spool_error and "envelope" in h.spool_error
+    files = list(h._files)
+    assert files and not any(f.closed for f in files)  # kept, no longer appended
+    assert kept * 44 < h.disk_bytes() <= cap
+    sizes = [f.seek(0, 2) for f in files]
+    fill(h, costs[-500:], start=0)  # (more rows: nothing more on disk)
+    assert [f.seek(0, 2) for f in files] == sizes and sum(sizes) == h.disk_bytes()
+    h.clear()
+    fill(h, costs)
+
+    r0, r1 = h.missing_rows
+    assert r0 == kept and n - 128 <= r1 <= n - 64
+    assert h.missing_steps == (kept + 1, r1) and h.rows_available == kept + n - r1
+    np.testing.assert_array_equal(h.costs, np.concatenate((costs[:kept], costs[r1:])))
+    # the trace: exact from the spool, the pyramid, the summary for the gap, the recent rows
+    np.testing.assert_array_equal(h.trace(width=30).y, ref.trace(width=30).y)
+    check_envelope(h.trace(width=300), costs)
+    tr = h.trace(BATCH * 101, BATCH * 140)
+    assert tr.exact and tr.source == "spool"
+    np.testing.assert_array_equal(tr.y, costs[tr.rows[0] : tr.rows[1]])
+    tr = h.trace(BATCH * 1, BATCH * 1000, width=30)
+    assert tr.source == "level 1"
+    check_envelope(tr, costs)
+    for a in (kept - 20, 3000, n - 2010):
+        tr = h.trace(BATCH * (a + 1), BATCH * (a + 40))
+        assert tr.source == "summary"
+        check_envelope(tr, costs)
+
+    # locating examples seen: exact when the answer and the row before it are kept, else a bound
+    # that widens the range (the rows in between are not there to search)
+    def kept_(r):
+        return r < kept or r >= r1
+
+    for r in range(n):
+        left, right = h.row_of(BATCH * (r + 1)), h.row_of(BATCH * (r + 1) - 5, "right")
+        if kept_(r) and (r == 0 or kept_(r - 1)):
+            assert left == right == r, r
+        else:
+            assert left <= r <= right, r
+
+    path = h.to_csv(tmp_path / "h.csv")
+    rows = csv_rows(path)
+    steps = [int(r["step"]) for r in rows]
+    assert steps == list(range(1, kept + 1)) + list(range(r1 + 1, n + 1))
+    np.testing.assert_array_equal([float(r["cost"]) for r in rows], np.concatenate((costs[:kept], costs[r1:])))
+    # the ends of epochs 1 (step 1000) and 5 (step 5000) were kept; those in the gap are not
+    assert [int(r["step"]) for r in rows if r["epoch_mean_cost"]] == [1000, 5000]
+    assert rows[999]["epoch_mean_cost"] == "0.5" and rows[-1]["epoch_mean_cost"] == repr(0.5 / 5)
+    ex = h.last_export
+    assert ex.rows == len(rows) and ex.missing_rows == (kept, r1) and ex.missing_steps == (kept + 1, r1)
+    assert f"steps {kept + 1:,} to {r1:,}" in ex.note and "limit on disk" in ex.note
+
+    h.clear()
+    assert h.spooling and not h.spool_limit_reached and h.spool_error is None
+    fill(h, costs[:kept])  # up to the cap exactly: still spooling
+    assert h.spooling and h.missing_rows is None
+    h.close()
+    ref.close()
+
+
+def test_the_cap_comes_from_the_environment(monkeypatch):
+    for value, mb in (("", 4096), ("0.5", 0.5), ("inf", math.inf), ("lots", 4096), ("-3", 4096), ("nan", 4096)):
+        monkeypatch.setenv("NNSTUDIO_HISTORY_MAX_MB", value)
+        assert TrainingHistory().max_spool_bytes == mb * 2**20, value
+    monkeypatch.delenv("NNSTUDIO_HISTORY_MAX_MB")
+    assert TrainingHistory().max_spool_bytes == 4096 * 2**20
+    monkeypatch.setenv("NNSTUDIO_HISTORY_MAX_MB", "0")  # nothing on disk at all
+    h = TrainingHistory()
+    fill(h, np.full(300, 0.5))
+    assert h.spool_limit_reached and not h._files and h.disk_bytes() == 0
+    assert "a CSV export covers the latest 8,192" in h.spool_error
+    assert h.missing_rows is None and len(h.costs) == 300  # (all still recent)
+    h.close()
