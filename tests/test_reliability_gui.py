@@ -467,9 +467,16 @@ def test_closing_mid_epoch_leaves_no_thread(qtbot, make_window):
     before = frozenset(python_threads())
     w = make_window()
     type_into(qtbot, w.findChild(QtWidgets.QSpinBox, "batchSizeInput"), "1")  # a 4,000-batch epoch
+    # played at 300 mini-batches/s that epoch takes 13 s (at full speed it ends in ~50 ms)
+    slider = w.findChild(QtWidgets.QSlider, "speedSlider")
+    slider.setFocus()
+    qtbot.keyClick(slider, Qt.Key.Key_End)  # full speed
+    qtbot.keyClick(slider, Qt.Key.Key_Left)  # 1,000/s
+    qtbot.keyClick(slider, Qt.Key.Key_Left)  # 300/s
+    assert w.controls.speed() == 300
     w.activateWindow()
     settle(qtbot, w)
-    key(qtbot, w, Qt.Key.Key_E)
+    key(qtbot, w, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: w.history.n > 20, timeout=10000)
     assert w.worker.state == "running"
     threads = all_qthreads(w)

@@ -278,6 +278,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._inbox = ReportInbox(w)
         self._gen = 0
         self._markers_seen = 0
+        self._spool_said = None  # the history's disk problem last reported
         w.snapshotReady.connect(self._on_snapshot)
         w.stateChanged.connect(self._on_state)
         w.restarted.connect(self._on_restarted)
@@ -978,6 +979,11 @@ class MainWindow(QtWidgets.QMainWindow):
             self.history.extend(reports)
             self._last_report = reports[-1]
         self._consumed += n_reports
+        problem = getattr(self.history, "spool_error", None)
+        if problem and problem != self._spool_said:  # (disk full, or the history's disk cap reached)
+            self._spool_said = problem
+            log.warning("%s", problem)
+            self.statusBar().showMessage(problem, 20000)
         self.worker.consumed = self._consumed  # lets the worker see the GUI keeps up
 
     def _start_run(self, gen: int) -> None:
@@ -1386,6 +1392,10 @@ class MainWindow(QtWidgets.QMainWindow):
         except OSError as e:
             self.show_message("error", "Could not export the history", f"{Path(path).name}: {e.strerror or e}")
             return False
+        export = getattr(self.history, "last_export", None)
+        if export is not None and not export.complete:  # (the history's disk was full or capped)
+            self.show_message("warning", "History exported in part", f"{Path(path).name}: {export.note}")
+            return True
         self.statusBar().showMessage(f"History ({self.history.n:,} mini-batches) saved to {path}", 5000)
         return True
 

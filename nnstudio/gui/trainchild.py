@@ -38,6 +38,9 @@ FLUSH_EVERY = 0.004
 POLL_EVERY = 0.001
 #: at or below this speed every mini-batch is shown to the user (input + snapshot)
 FOLLOW_SPEED = 10
+#: the trainer's own list of epoch reports is trimmed to the latest ones here (the window keeps
+#: every epoch in its TrainingHistory; 30 minutes on the 4,000-image sample are 130,000 epochs)
+KEEP_EPOCHS = 2000
 
 
 def _row(r, perm_id: int):
@@ -223,6 +226,8 @@ class _Loop:
                     self.set_state("finished" if tr.finished else "paused")
                     break
                 if r.epoch_end is not None:
+                    if len(tr.history) > KEEP_EPOCHS:  # the window keeps its own per-epoch record
+                        del tr.history[: len(tr.history) - KEEP_EPOCHS // 2]
                     next_snap = perf() + self.snap_interval
                     self.snapshot(r)
                     if mode == "epoch":
