@@ -366,3 +366,14 @@ def test_tiny_dataset_many_epochs_per_message(qtbot, sample, threads, TrainingTh
     assert len(full) > 100
     for eps in full:
         assert sorted(np.concatenate([r.indices for r in eps]).tolist()) == list(range(12))
+
+
+def test_the_training_process_module_never_imports_qt():
+    """The training process runs nnstudio.gui.trainchild: it must start without Qt (fast, small)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, nnstudio.gui.trainchild; "
+            "print(any(m.startswith(('PySide6', 'shiboken6', 'pyqtgraph')) for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

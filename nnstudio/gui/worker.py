@@ -340,7 +340,8 @@ class TrainingWorker(QtCore.QObject):
 
 class ReportInbox:
     """Collects the worker's ``batchDone`` reports in the worker thread, for the GUI to drain
-    at display rate.
+    at display rate.  (With the training process's worker, which also has ``batchesDone``, it
+    takes those lists instead, in that worker's reader thread: see ``procworker.py``.)
 
     The reports go straight into a deque (``batchDone`` is connected with a direct connection
     to ``deque.append``: no Python frame, well under a microsecond); a run marker (the new
