@@ -25,6 +25,7 @@ import threading
 
 from nnstudio.core.trainer import BatchReport
 from nnstudio.gui.qt import QtCore, Signal, Slot
+from nnstudio.gui.worker import WorkerBase
 
 log = logging.getLogger(__name__)
 
@@ -59,23 +60,13 @@ def _widen(conn, size: int = 1 << 20) -> None:
         pass
 
 
-class ProcessTrainingWorker(QtCore.QObject):
-    """The GUI side of the training process: commands go down a pipe, messages come back
-    and become the thread worker's signals (emitted from the reader thread)."""
+class ProcessTrainingWorker(WorkerBase):
+    """The GUI side of the training process: commands go down a pipe (``set_trainer``
+    pickles the trainer across; the GUI's copy is not used again), messages come back and
+    become the thread worker's signals (emitted from the reader thread)."""
 
-    batchDone = Signal(object)
     #: the same reports in bulk: a list per message (the window's inbox takes these)
     batchesDone = Signal(object)
-    epochDone = Signal(object)
-    batchShown = Signal(object)
-    snapshotReady = Signal(object)
-    stateChanged = Signal(str)
-    restarted = Signal(object, int)
-    runMarker = Signal(int)
-    diverged = Signal(object)
-    error = Signal(str)
-    finished = Signal()
-    pong = Signal(int)
 
     #: the trainer runs in another process: the GUI need not step aside while it paints
     separate_process = True
@@ -132,52 +123,11 @@ class ProcessTrainingWorker(QtCore.QObject):
             except (OSError, ValueError):  # the process is gone: the reader reports it
                 pass
 
-    def play(self) -> None:
-        self._send("mode", "play")
-
-    def pause(self) -> None:
-        self._send("mode", "pause")
-
-    def step_batch(self) -> None:
-        self._send("mode", "batch")
-
-    def step_epoch(self) -> None:
-        self._send("mode", "epoch")
-
-    def rewind(self) -> None:
-        self._send("rewind")
-
-    def reset(self, seed: int | None) -> None:
-        self._send("reset", seed)
-
-    def set_learning_rate(self, eta: float) -> None:
-        self._send("lr", float(eta))
-
-    def set_batch_size(self, n: int) -> None:
-        self._send("bs", int(n))
-
-    def set_epochs(self, n: int | None) -> None:
-        self._send("epochs", None if not n else int(n))
-
-    def set_speed(self, batches_per_second: float) -> None:
-        self._send("speed", float(batches_per_second or 0.0))
-
-    def set_trainer(self, trainer) -> None:
-        """Hand over a new trainer: it is pickled to the training process (the GUI's copy is
-        not used again); pauses."""
-        self._send("trainer", trainer)
-
     def set_snapshot_interval(self, seconds: float) -> None:
         seconds = max(1.0 / 60.0, float(seconds))
         if seconds != self._snap_sent:
             self._snap_sent = seconds
             self._send("snapint", seconds)
-
-    def request_snapshot(self) -> None:
-        self._send("snapshot")
-
-    def ping(self, token: int = 0) -> None:
-        self._send("ping", int(token))
 
     def abort(self) -> None:
         self._stopping = True

@@ -62,7 +62,11 @@ YIELD_EVERY = 0.010
 YIELD_SLEEP = 0.0001
 
 
-class TrainingWorker(QtCore.QObject):
+class WorkerBase(QtCore.QObject):
+    """What every training worker offers the window: the signals, and the commands, which
+    subclasses carry out in ``_send(*cmd)`` (a queue here, a pipe to the training process in
+    ``procworker.py``)."""
+
     batchDone = Signal(object)  # BatchReport
     epochDone = Signal(object)  # EpochReport (test accuracy, mean cost, ...)
     batchShown = Signal(object)  # BatchReport of a batch to follow (step / slow motion)
@@ -75,36 +79,10 @@ class TrainingWorker(QtCore.QObject):
     finished = Signal()
     pong = Signal(int)  # answers ping(): every signal emitted before it has been delivered
 
-    def __init__(self, trainer=None, *, snapshot_hz: float = 60.0, max_backlog: int = 3000):
-        super().__init__()
-        self._cmds: deque = deque()
-        self._cond = threading.Condition()
-        self._abort = False
-        self._trainer = trainer
-        self._mode = "pause"  # "play" | "pause" | "batch" | "epoch"
-        self._speed = 0.0  # mini-batches per second; 0 = full speed
-        self._snap_interval = 1.0 / max(1e-3, min(60.0, float(snapshot_hz)))
-        self._max_backlog = int(max_backlog)
-        #: set by the GUI while it draws a frame: the worker steps aside (sleeps) meanwhile.
-        #: Without this the GUI thread, whose painting releases and re-takes the GIL at
-        #: every Qt call, waits up to a switch interval (5 ms) each time to get it back
-        #: from the busy trainer: a 7 ms frame took 60-100 ms.  Stepping aside for the
-        #: frame costs the trainer exactly the frame's time, which the GUI keeps small.
-        self.hold = False
-        self.yield_every = YIELD_EVERY  # seconds between two short sleeps at full speed (0: never)
-        self.emitted = 0  # written by the worker only
-        self.consumed = 0  # written by the GUI only
-        #: bumped at every rewind/reset/new trainer (written by the worker only): reports of
-        #: different runs can be told apart by whoever collects them (see ReportInbox)
-        self.generation = 0
-        self.state = "idle" if trainer is None else "paused"
+    def _send(self, *cmd) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     # ------------------------------------------------------------------ commands (any thread)
-    def _send(self, *cmd) -> None:
-        self._cmds.append(cmd)
-        with self._cond:
-            self._cond.notify_all()
-
     def play(self) -> None:
         self._send("mode", "play")
 
@@ -139,10 +117,6 @@ class TrainingWorker(QtCore.QObject):
         """Hand over a new trainer (the GUI must not touch it afterwards); pauses."""
         self._send("trainer", trainer)
 
-    def set_snapshot_interval(self, seconds: float) -> None:
-        """How often to copy the network while running (the GUI's frame interval, ≥ 1/60 s)."""
-        self._snap_interval = max(1.0 / 60.0, float(seconds))
-
     def request_snapshot(self) -> None:
         self._send("snapshot")
 
@@ -150,6 +124,41 @@ class TrainingWorker(QtCore.QObject):
         """Ask for a ``pong(token)``: when it arrives, every earlier command was handled and
         every signal emitted before was delivered (queued signals keep their order)."""
         self._send("ping", int(token))
+
+
+class TrainingWorker(WorkerBase):
+    def __init__(self, trainer=None, *, snapshot_hz: float = 60.0, max_backlog: int = 3000):
+        super().__init__()
+        self._cmds: deque = deque()
+        self._cond = threading.Condition()
+        self._abort = False
+        self._trainer = trainer
+        self._mode = "pause"  # "play" | "pause" | "batch" | "epoch"
+        self._speed = 0.0  # mini-batches per second; 0 = full speed
+        self._snap_interval = 1.0 / max(1e-3, min(60.0, float(snapshot_hz)))
+        self._max_backlog = int(max_backlog)
+        #: set by the GUI while it draws a frame: the worker steps aside (sleeps) meanwhile.
+        #: Without this the GUI thread, whose painting releases and re-takes the GIL at
+        #: every Qt call, waits up to a switch interval (5 ms) each time to get it back
+        #: from the busy trainer: a 7 ms frame took 60-100 ms.  Stepping aside for the
+        #: frame costs the trainer exactly the frame's time, which the GUI keeps small.
+        self.hold = False
+        self.yield_every = YIELD_EVERY  # seconds between two short sleeps at full speed (0: never)
+        self.emitted = 0  # written by the worker only
+        self.consumed = 0  # written by the GUI only
+        #: bumped at every rewind/reset/new trainer (written by the worker only): reports of
+        #: different runs can be told apart by whoever collects them (see ReportInbox)
+        self.generation = 0
+        self.state = "idle" if trainer is None else "paused"
+
+    def _send(self, *cmd) -> None:
+        self._cmds.append(cmd)
+        with self._cond:
+            self._cond.notify_all()
+
+    def set_snapshot_interval(self, seconds: float) -> None:
+        """How often to copy the network while running (the GUI's frame interval, ≥ 1/60 s)."""
+        self._snap_interval = max(1.0 / 60.0, float(seconds))
 
     def abort(self) -> None:
         """Ask the loop to end (the thread's owner then quits and joins the thread)."""
