@@ -49,17 +49,89 @@ def _row(r, perm_id: int):
             r.learning_rate, r.batch_size, r.epoch_end, r.diverged, perm_id)
 
 
-class _Loop:
+class Commands:
+    """What a command does to the training state, shared by the thread worker
+    (:class:`nnstudio.gui.worker.TrainingWorker`) and this process's loop.  They differ only in
+    how they tell the GUI: the hooks ``_set_state(state)``, ``_snapshot(report)``,
+    ``_restarted(snapshot, generation)`` and ``_pong(token)``."""
+
+    _trainer = None
+    _mode = "pause"  # "play" | "pause" | "batch" | "epoch"
+    _speed = 0.0  # mini-batches per second; 0 = full speed
+    _last = None  # the last BatchReport
+    generation = 0  # bumped at every rewind/reset/new trainer
+
+    @staticmethod
+    def _fresh(tr) -> bool:
+        return bool(getattr(tr, "fresh_start", False)) and tr.step_count == 0
+
+    def _handle(self, cmd) -> None:
+        kind = cmd[0]
+        tr = self._trainer
+        if kind == "mode":
+            mode = cmd[1]
+            if tr is None:
+                self._set_state("idle")
+                return
+            if mode == "pause":
+                was = self._mode
+                self._mode = "pause"
+                if was != "pause":
+                    self._snapshot(self._last)
+                self._set_state("finished" if tr.finished else "paused")
+                return
+            if tr.finished:
+                self._mode = "pause"
+                self._set_state("finished")
+                return
+            self._mode = mode
+            self._set_state("running")
+        elif kind == "lr":
+            if tr is not None:
+                tr.learning_rate = cmd[1]
+        elif kind == "bs":
+            if tr is not None:
+                tr.batch_size = max(1, cmd[1])
+        elif kind == "epochs":
+            if tr is not None:
+                tr.epochs = cmd[1]
+        elif kind == "speed":
+            self._speed = max(0.0, cmd[1])
+        elif kind in ("rewind", "reset", "trainer"):
+            if kind == "trainer":
+                self._trainer = tr = cmd[1]
+            elif tr is None:
+                return
+            elif kind == "rewind":
+                tr.rewind()
+            else:
+                tr.reset(cmd[1])
+            self._last = None
+            self.generation += 1
+            # a rewind or reset while playing keeps playing; a new trainer starts paused
+            running = kind != "trainer" and self._mode == "play" and tr is not None and not tr.finished
+            if not running:
+                self._mode = "pause"
+            self._restarted(Snapshot.of(tr.network, fresh=self._fresh(tr)), self.generation)
+            self._set_state("running" if running else "paused")
+        elif kind == "snapshot":
+            if tr is not None:
+                self._snapshot(self._last)
+        elif kind == "ping":
+            self._pong(cmd[1])
+
+
+class _Loop(Commands):
     def __init__(self, cmd_conn, msg_conn, snapshot_hz: float, max_backlog: int):
         self.cmd = cmd_conn
         self.out = msg_conn
-        self.trainer = None
-        self.mode = "pause"  # "play" | "pause" | "batch" | "epoch"
-        self.speed = 0.0
+        self._trainer = None
+        self._mode = "pause"  # "play" | "pause" | "batch" | "epoch"
+        self._speed = 0.0
         self.snap_interval = 1.0 / max(1e-3, min(60.0, float(snapshot_hz)))
         self.generation = 0
         self.abort = False
-        self.last = None
+        self._last = None
         self.rows: list = []
         self.new_perms: dict = {}
         self.perm = None
@@ -94,105 +166,58 @@ class _Loop:
         else:
             self.rows.append(_row(r, self.perm_id))
 
-    def set_state(self, state: str) -> None:
+    def _set_state(self, state: str) -> None:
         self.send("state", state)
 
-    @staticmethod
-    def fresh(tr) -> bool:
-        return bool(getattr(tr, "fresh_start", False)) and tr.step_count == 0
-
-    def snapshot(self, report=None) -> None:
-        tr = self.trainer
-        self.send("snapshot", Snapshot.of(tr.network, report, fresh=self.fresh(tr)))
+    def _snapshot(self, report=None) -> None:
+        tr = self._trainer
+        self.send("snapshot", Snapshot.of(tr.network, report, fresh=self._fresh(tr)))
 
     # ------------------------------------------------------------------ commands
-    def handle(self, cmd) -> None:
+    def _handle(self, cmd) -> None:
         kind = cmd[0]
-        tr = self.trainer
-        if kind == "mode":
-            mode = cmd[1]
-            if tr is None:
-                self.set_state("idle")
-                return
-            if mode == "pause":
-                was = self.mode
-                self.mode = "pause"
-                if was != "pause":
-                    self.snapshot(self.last)
-                self.set_state("finished" if tr.finished else "paused")
-                return
-            if tr.finished:
-                self.mode = "pause"
-                self.set_state("finished")
-                return
-            self.mode = mode
-            self.set_state("running")
-        elif kind == "lr":
-            if tr is not None:
-                tr.learning_rate = cmd[1]
-        elif kind == "bs":
-            if tr is not None:
-                tr.batch_size = max(1, cmd[1])
-        elif kind == "epochs":
-            if tr is not None:
-                tr.epochs = cmd[1]
-        elif kind == "speed":
-            self.speed = max(0.0, cmd[1])
-        elif kind == "snapint":
+        if kind == "snapint":
             self.snap_interval = max(1.0 / 60.0, cmd[1])
-        elif kind in ("rewind", "reset", "trainer"):
-            if kind == "trainer":
-                self.trainer = tr = cmd[1]
-            elif tr is None:
-                return
-            elif kind == "rewind":
-                tr.rewind()
-            else:
-                tr.reset(cmd[1])
-            self.last = None
-            self.generation += 1
-            running = kind != "trainer" and self.mode == "play" and tr is not None and not tr.finished
-            if not running:
-                self.mode = "pause"
-            self.send("restarted", Snapshot.of(tr.network, fresh=self.fresh(tr)), self.generation)
-            self.set_state("running" if running else "paused")
-        elif kind == "snapshot":
-            if tr is not None:
-                self.snapshot(self.last)
-        elif kind == "ping":
-            self.send("pong", cmd[1])
         elif kind == "consumed":
             self.consumed = cmd[1]
         elif kind == "backlog":
             self.max_backlog = cmd[1]
         elif kind == "abort":
             self.abort = True
+        else:
+            super()._handle(cmd)
+
+    def _restarted(self, snap, generation: int) -> None:
+        self.send("restarted", snap, generation)
+
+    def _pong(self, token: int) -> None:
+        self.send("pong", token)
 
     def pending(self) -> None:
         cmd = self.cmd
         while not self.abort and cmd.poll():
-            self.handle(cmd.recv())
+            self._handle(cmd.recv())
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> None:
         perf = time.perf_counter
         next_snap = next_due = 0.0
-        self.send("state", "idle" if self.trainer is None else "paused")
+        self.send("state", "idle" if self._trainer is None else "paused")
         while True:
             self.pending()
             if self.abort:
                 return
-            tr, mode = self.trainer, self.mode
+            tr, mode = self._trainer, self._mode
             if tr is None or mode == "pause":
                 self.flush()
-                self.handle(self.cmd.recv())  # sleep until the GUI says something
+                self._handle(self.cmd.recv())  # sleep until the GUI says something
                 continue
             if tr.finished:
-                self.mode = "pause"
-                self.snapshot(self.last)
-                self.set_state("finished")
+                self._mode = "pause"
+                self._snapshot(self._last)
+                self._set_state("finished")
                 continue
-            speed = self.speed if mode == "play" else 0.0
+            speed = self._speed if mode == "play" else 0.0
             if speed:
                 now = perf()
                 if now < next_due:
@@ -211,33 +236,33 @@ class _Loop:
                     self.cmd.poll(0.002)
                     break
                 r = step()
-                self.last = r
+                self._last = r
                 record(r)
                 if r.diverged:
-                    self.mode = "pause"
-                    self.snapshot(r)
+                    self._mode = "pause"
+                    self._snapshot(r)
                     self.send("diverged")
-                    self.set_state("paused")
+                    self._set_state("paused")
                     break
                 if mode == "batch":
                     self.send("shown")
-                    self.mode = "pause"
-                    self.snapshot(r)
-                    self.set_state("finished" if tr.finished else "paused")
+                    self._mode = "pause"
+                    self._snapshot(r)
+                    self._set_state("finished" if tr.finished else "paused")
                     break
                 if r.epoch_end is not None:
                     if len(tr.history) > KEEP_EPOCHS:  # the window keeps its own per-epoch record
                         del tr.history[: len(tr.history) - KEEP_EPOCHS // 2]
                     next_snap = perf() + self.snap_interval
-                    self.snapshot(r)
+                    self._snapshot(r)
                     if mode == "epoch":
-                        self.mode = "pause"
-                        self.set_state("finished" if tr.finished else "paused")
+                        self._mode = "pause"
+                        self._set_state("finished" if tr.finished else "paused")
                     break
                 now = perf()
                 if follow or now >= next_snap:
                     next_snap = now + self.snap_interval
-                    self.snapshot(r)
+                    self._snapshot(r)
                 if speed:
                     break
                 if now >= next_poll:

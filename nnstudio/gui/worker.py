@@ -50,6 +50,7 @@ import numpy as np
 
 from nnstudio.gui.qt import QtCore, Signal, Slot
 from nnstudio.gui.state import Snapshot
+from nnstudio.gui.trainchild import Commands
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,10 @@ class WorkerBase(QtCore.QObject):
         self._send("ping", int(token))
 
 
-class TrainingWorker(WorkerBase):
+class TrainingWorker(WorkerBase, Commands):
+    """The trainer stepping in this (worker) thread; what each command does is
+    :class:`~nnstudio.gui.trainchild.Commands`, shared with the training process."""
+
     def __init__(self, trainer=None, *, snapshot_hz: float = 60.0, max_backlog: int = 3000):
         super().__init__()
         self._cmds: deque = deque()
@@ -183,73 +187,19 @@ class TrainingWorker(WorkerBase):
         self.state = state
         self.stateChanged.emit(state)
 
-    @staticmethod
-    def _fresh(tr) -> bool:
-        return bool(getattr(tr, "fresh_start", False)) and tr.step_count == 0
-
     def _snapshot(self, report=None) -> Snapshot:
         tr = self._trainer
         snap = Snapshot.of(tr.network, report, fresh=self._fresh(tr))
         self.snapshotReady.emit(snap)
         return snap
 
-    def _handle(self, cmd) -> None:
-        kind = cmd[0]
-        tr = self._trainer
-        if kind == "mode":
-            mode = cmd[1]
-            if tr is None:
-                self._set_state("idle")
-                return
-            if mode == "pause":
-                was = self._mode
-                self._mode = "pause"
-                if was != "pause":
-                    self._snapshot(self._last)
-                self._set_state("finished" if tr.finished else "paused")
-                return
-            if tr.finished:
-                self._mode = "pause"
-                self._set_state("finished")
-                return
-            self._mode = mode
-            self._set_state("running")
-        elif kind == "lr":
-            if tr is not None:
-                tr.learning_rate = cmd[1]
-        elif kind == "bs":
-            if tr is not None:
-                tr.batch_size = max(1, cmd[1])
-        elif kind == "epochs":
-            if tr is not None:
-                tr.epochs = cmd[1]
-        elif kind == "speed":
-            self._speed = max(0.0, cmd[1])
-        elif kind in ("rewind", "reset", "trainer"):
-            if kind == "trainer":
-                self._trainer = tr = cmd[1]
-            elif tr is None:
-                return
-            elif kind == "rewind":
-                tr.rewind()
-            else:
-                tr.reset(cmd[1])
-            self._last = None
-            self.generation += 1
-            # a rewind or reset while playing keeps playing; a new trainer starts paused
-            running = kind != "trainer" and self._mode == "play" and tr is not None and not tr.finished
-            if not running:
-                self._mode = "pause"
-            snap = Snapshot.of(tr.network, fresh=self._fresh(tr))
-            self.runMarker.emit(self.generation)
-            self.restarted.emit(snap, self.generation)
-            self.snapshotReady.emit(snap)
-            self._set_state("running" if running else "paused")
-        elif kind == "snapshot":
-            if tr is not None:
-                self._snapshot(self._last)
-        elif kind == "ping":
-            self.pong.emit(cmd[1])
+    def _restarted(self, snap, generation: int) -> None:
+        self.runMarker.emit(generation)
+        self.restarted.emit(snap, generation)
+        self.snapshotReady.emit(snap)
+
+    def _pong(self, token: int) -> None:
+        self.pong.emit(token)
 
     def _wait(self, timeout: float | None) -> None:
         with self._cond:
