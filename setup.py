@@ -1,4 +1,4 @@
-"""Build the optional C accelerator of the trainer (everything else is in pyproject.toml).
+"""Build the optional C accelerator of the trainer, and list the packages (the rest is in pyproject.toml).
 
 ``_nnstudio_sgd`` (source: nnstudio/core/_sgd.c) does one mini-batch of SGD in one call.  It is
 *optional*: if there is no C compiler, the build skips it and the trainer uses its NumPy loop,
@@ -8,9 +8,11 @@ that the source tree (``python -m pytest`` from a checkout) also finds it once i
 
 import sys
 
-from setuptools import Extension, setup
+from setuptools import Extension, find_packages, setup
 
 setup(
+    # every package under nnstudio/, plus the shipped resources (mapped from resources/ in pyproject.toml)
+    packages=find_packages(include=["nnstudio", "nnstudio.*"]) + ["nnstudio.resources"],
     ext_modules=[
         Extension(
             "_nnstudio_sgd",

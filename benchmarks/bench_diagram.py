@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 from nnstudio.core import Network, Trainer  # noqa: E402
 from nnstudio.data import load_dataset  # noqa: E402
 from nnstudio.gui.qt import QtWidgets  # noqa: E402
-from nnstudio.gui.state import InputExample, Snapshot  # noqa: E402
+from nnstudio.session.model import InputExample, Snapshot  # noqa: E402
 
 TARGET_MS = 16.0
 
@@ -38,7 +38,7 @@ def stats(ms):
 
 
 def run(ds, sizes, width, height, frames, mode="spread", hover=False):
-    from nnstudio.gui.diagram import DiagramView
+    from nnstudio.gui.views.diagram.view import DiagramView
     from nnstudio.gui.qt import QtCore, QtGui, Qt
 
     net = Network(sizes, seed=0)

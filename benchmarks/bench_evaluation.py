@@ -21,7 +21,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nnstudio.core import Network, Trainer  # noqa: E402
-from nnstudio.core.evaluation import analyse  # noqa: E402
+from nnstudio.components.evaluation import analyse  # noqa: E402
 from nnstudio.data import DataError, load_dataset  # noqa: E402
 
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"
@@ -37,9 +37,9 @@ def best_of(fn, n=5):
 
 
 def main() -> int:
-    from nnstudio.gui.evaluation import EvaluationView
+    from nnstudio.gui.views.evaluation.view import EvaluationView
     from nnstudio.gui.qt import QtCore, QtWidgets
-    from nnstudio.gui.state import Snapshot
+    from nnstudio.session.model import Snapshot
 
     sample = load_dataset("mnist-sample")
     net = Network(seed=0)

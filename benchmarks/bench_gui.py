@@ -188,7 +188,7 @@ def main() -> int:
                     help="share of time the GUI may draw while training at full speed (default: the app's)")
     args = ap.parse_args()
     if args.gui_budget:
-        from nnstudio.gui import mainwindow
+        from nnstudio.gui.window import mainwindow
 
         mainwindow.FULL_SPEED_GUI_BUDGET = args.gui_budget
 

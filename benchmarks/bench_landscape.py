@@ -7,7 +7,7 @@ Prints, measured in one run:
 1. the core slice (784-16-16-10, 41×41 grid, 1,000 mnist-sample training examples): median
    of 3, against the slow way (a copy of the network and ``cost_of`` per grid point,
    extrapolated from a sample of points), and the ratio;
-2. the event-loop stall of :class:`~nnstudio.gui.landscape.LandscapeView` while its worker
+2. the event-loop stall of :class:`~nnstudio.gui.views.descent.landscape.LandscapeView` while its worker
    computes that slice (and draws it), and while full-batch GD vs SGD trains: a 2 ms QTimer
    records its ticks, the stall is the largest gap between two ticks minus the 2 ms
    (target ≤ 30 ms); the idle event loop is measured the same way for reference.
@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 
 from nnstudio._resources import resource_path  # noqa: E402
 from nnstudio.core import Network, Trainer, load_model  # noqa: E402
-from nnstudio.core.landscape import compute_landscape, make_directions, training_subset  # noqa: E402
+from nnstudio.components.landscape import compute_landscape, make_directions, training_subset  # noqa: E402
 from nnstudio.data import load_dataset  # noqa: E402
 from nnstudio.gui.qt import QtCore, QtWidgets  # noqa: E402
 
@@ -113,8 +113,8 @@ def run_loop(signal=None, seconds: float | None = None, timeout: float = 300.0) 
 
 def main() -> int:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    from nnstudio.gui.landscape import LandscapeView
-    from nnstudio.gui.state import Snapshot
+    from nnstudio.gui.views.descent.landscape import LandscapeView
+    from nnstudio.session.model import Snapshot
 
     ds = load_dataset("mnist-sample")
     net = network(ds)

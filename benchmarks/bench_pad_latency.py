@@ -39,7 +39,7 @@ def main(argv=None) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
     from nnstudio.data import to_mnist
-    from nnstudio.gui.pad import DrawPanel
+    from nnstudio.gui.views.pad.view import DrawPanel
     from nnstudio.gui.qt import QtCore, QtWidgets, Qt
     from PySide6.QtTest import QTest
 

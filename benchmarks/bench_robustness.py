@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from nnstudio.cli import shipped_model_path  # noqa: E402
-from nnstudio.core.evaluation import evaluation_report  # noqa: E402
+from nnstudio.components.evaluation import evaluation_report  # noqa: E402
 from nnstudio.core import load_model  # noqa: E402
 from nnstudio.data import load_dataset  # noqa: E402
 from nnstudio.data.preprocess import resample_matrix  # noqa: E402

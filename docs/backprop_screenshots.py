@@ -19,11 +19,11 @@ import numpy as np  # noqa: E402
 
 from nnstudio._resources import resource_path  # noqa: E402
 from nnstudio.core import Network, Trainer, load_model  # noqa: E402
-from nnstudio.core.explain import ParamRef, nudges  # noqa: E402
+from nnstudio.components.explain import ParamRef, nudges  # noqa: E402
 from nnstudio.data import load_dataset  # noqa: E402
-from nnstudio.gui.backprop import BackpropView  # noqa: E402
+from nnstudio.gui.views.backprop.view import BackpropView  # noqa: E402
 from nnstudio.gui.qt import QtWidgets  # noqa: E402
-from nnstudio.gui.state import Snapshot  # noqa: E402
+from nnstudio.session.model import Snapshot  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 

@@ -22,9 +22,9 @@ import numpy as np  # noqa: E402
 from nnstudio._resources import resource_path  # noqa: E402
 from nnstudio.core import Network, Trainer, load_model  # noqa: E402
 from nnstudio.data import DataError, Dataset, load_dataset  # noqa: E402
-from nnstudio.gui.evaluation import EvaluationView  # noqa: E402
+from nnstudio.gui.views.evaluation.view import EvaluationView  # noqa: E402
 from nnstudio.gui.qt import QtCore, QtWidgets, Qt  # noqa: E402
-from nnstudio.gui.state import Snapshot  # noqa: E402
+from nnstudio.session.model import Snapshot  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"

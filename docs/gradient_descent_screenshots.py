@@ -26,7 +26,7 @@ def loop(signal=None, seconds: float = 60.0) -> None:
 
 
 def playground_shots() -> None:
-    from nnstudio.gui.playground import PlaygroundView
+    from nnstudio.gui.views.descent.playground import PlaygroundView
 
     def shot(name, setup):
         v = PlaygroundView()
@@ -76,8 +76,8 @@ def playground_shots() -> None:
 def landscape_shots() -> None:
     from nnstudio.core import Network, Trainer
     from nnstudio.data import load_dataset
-    from nnstudio.gui.landscape import LandscapeView
-    from nnstudio.gui.state import Snapshot
+    from nnstudio.gui.views.descent.landscape import LandscapeView
+    from nnstudio.session.model import Snapshot
 
     ds = load_dataset("mnist-sample")
     for mode, name, compare in (("pca", "landscape-path-and-gd-vs-sgd.png", True),

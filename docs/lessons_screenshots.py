@@ -4,7 +4,7 @@
     QT_QPA_PLATFORM=xcb DISPLAY=:99 python docs/lessons_screenshots.py   # under Xvfb
 
 The window is the studio's own (dark theme, 1600×1000, the embedded mnist-sample, fresh
-settings); the lessons dock is hosted as ``nnstudio.gui.lessons.add_lessons_dock`` does.
+settings); the lessons dock is hosted as ``nnstudio.gui.views.lessons.view.add_lessons_dock`` does.
 Step 12 is shown after three epochs of training from its fresh random weights.
 """
 
@@ -28,8 +28,8 @@ OUT = Path(__file__).resolve().parent
 def main() -> int:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     from nnstudio.gui.app import apply_theme
-    from nnstudio.gui.lessons import add_lessons_dock
-    from nnstudio.gui.mainwindow import MainWindow, make_settings
+    from nnstudio.gui.views.lessons.view import add_lessons_dock
+    from nnstudio.gui.window.mainwindow import MainWindow, make_settings
 
     apply_theme(app, dark=True)
     w = MainWindow(make_settings())

@@ -238,7 +238,7 @@ def cmd_train(args) -> int:
 # --------------------------------------------------------------------------- evaluate
 def cmd_evaluate(args) -> int:
     from nnstudio.core import load_model
-    from nnstudio.core.evaluation import evaluation_report
+    from nnstudio.components.evaluation import evaluation_report
 
     net, meta = load_model(_resolve_model(args.model), with_metadata=True)
     data = _load_dataset(args.data, args.quiet or args.json)

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from nnstudio.core import Network, Trainer  # noqa: E402
 from nnstudio.data import load_dataset  # noqa: E402
 from nnstudio.gui.qt import QtCore, QtWidgets  # noqa: E402
-from nnstudio.gui.state import InputExample, Snapshot  # noqa: E402
+from nnstudio.session.model import InputExample, Snapshot  # noqa: E402
 
 
 def trained(ds, sizes, steps, seed=0):
@@ -43,8 +43,8 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    from nnstudio.gui.diagram import DiagramView
-    from nnstudio.gui.weights_gallery import WeightsGalleryView
+    from nnstudio.gui.views.diagram.view import DiagramView
+    from nnstudio.gui.views.diagram.weights_gallery import WeightsGalleryView
 
     ds = load_dataset("mnist-sample")
     saved = []

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nnstudio.cli import shipped_model_path
-from nnstudio.core.evaluation import evaluation_report
+from nnstudio.components.evaluation import evaluation_report
 from nnstudio.core import load_model
 from nnstudio.data import load_dataset
 

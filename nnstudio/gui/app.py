@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 
-from nnstudio.gui import theme
+from nnstudio.gui.style import theme
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets
 
 APP_NAME = "nnstudio"
@@ -143,7 +143,7 @@ def _steady_heap() -> None:
 
 def build_window(settings=None, **kw):
     """Create the app (if needed), theme it from the settings and build the main window."""
-    from nnstudio.gui.mainwindow import MainWindow, _setting, make_settings
+    from nnstudio.gui.window.mainwindow import MainWindow, _setting, make_settings
 
     app = create_app()
     _steady_heap()

@@ -1,1 +1,1 @@
-"""The guided lessons, one Markdown file per step (package data; see ``nnstudio.core.lessons``)."""
+"""The guided lessons, one Markdown file per step (package data; see ``nnstudio.lessons.parser``)."""

@@ -1,0 +1,477 @@
+"""The neuron inspector: one neuron's incoming weights, bias, and activation over the mini-batch.
+
+Click a neuron in the diagram (or a tile of the weights gallery) to open it.  For a
+first-hidden-layer neuron the 784 incoming weights are a 28×28 blue/red image (what the
+neuron "looks for", as in the videos); for other neurons a bar chart, one bar per
+incoming weight.  Its bias, weighted sum z and activation a for the current input are
+shown, and a bar chart of its activation over each example of the mini-batch just stepped
+(click a bar to make that example the current input).  It follows the network live.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnstudio.components.diagram import DiagramModel, brightness, describe_neuron, image_side
+from nnstudio.gui.style import theme
+from nnstudio.gui.views.base import StudioView
+from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
+from nnstudio.session.model import InputExample
+
+
+def _qc(c, alpha=None) -> QtGui.QColor:
+    col = QtGui.QColor(c) if isinstance(c, str) else QtGui.QColor(*[int(v) for v in c])
+    if alpha is not None:
+        col.setAlpha(int(alpha))
+    return col
+
+
+def _font(px: float, bold: bool = False) -> QtGui.QFont:
+    f = QtGui.QFont()
+    f.setPixelSize(max(6, int(round(px))))
+    f.setBold(bold)
+    return f
+
+
+def weight_colors(w: np.ndarray, scale: float | None = None) -> list[QtGui.QColor]:
+    """Blue/red bar colours for weights, brighter for stronger ones."""
+    rgba = theme.weight_rgba(w, scale)
+    out = []
+    for r, g, b, a in rgba.tolist():
+        t = max(a / 255.0, 0.35)
+        out.append(QtGui.QColor(int(r * t + 22 * (1 - t)), int(g * t + 27 * (1 - t)), int(b * t + 34 * (1 - t))))
+    return out
+
+
+class BarChart(QtWidgets.QWidget):
+    """A small painted bar chart (no axes library: cheap to update at display rate)."""
+
+    barClicked = Signal(int)
+
+    def __init__(self, parent=None, *, symmetric: bool = True):
+        super().__init__(parent)
+        self.symmetric = symmetric
+        self.values = np.zeros(0)
+        self.colors: list = []
+        self.labels: list | None = None
+        self.tips: list | None = None
+        self.highlight: int | None = None
+        self.y_range: tuple | None = None
+        self.message = ""
+        self.setMouseTracking(True)
+        self.setMinimumHeight(110)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
+
+    def set_data(self, values, colors=None, labels=None, tips=None, highlight=None, y_range=None) -> None:
+        self.values = np.asarray(values, dtype=np.float64).ravel()
+        self.colors = list(colors) if colors is not None else weight_colors(self.values)
+        self.labels = None if labels is None else list(labels)
+        self.tips = None if tips is None else list(tips)
+        self.highlight = highlight
+        self.y_range = y_range
+        self.message = ""
+        self.update()
+
+    def set_message(self, text: str) -> None:
+        self.values = np.zeros(0)
+        self.message = text
+        self.update()
+
+    def _geometry(self):
+        fm_h = 14
+        left, right, top = 46.0, 8.0, 8.0
+        bottom = fm_h + 8.0 if self.labels else 8.0
+        return QtCore.QRectF(left, top, max(1.0, self.width() - left - right), max(1.0, self.height() - top - bottom))
+
+    def _range(self):
+        v = self.values
+        if self.y_range is not None:
+            return self.y_range
+        m = float(np.nanmax(np.abs(v))) if v.size else 1.0
+        m = m if np.isfinite(m) and m > 0 else 1.0
+        return (-m, m) if self.symmetric else (min(0.0, float(v.min())), max(m, 1e-9))
+
+    def bar_rect(self, i: int) -> QtCore.QRectF:
+        area = self._geometry()
+        lo, hi = self._range()
+        n = max(1, self.values.size)
+        bw = area.width() / n
+
+        def ymap(v):
+            return area.bottom() - (v - lo) / (hi - lo) * area.height()
+
+        v = float(np.clip(self.values[i], lo, hi))
+        y0, y1 = ymap(0.0 if lo <= 0 <= hi else lo), ymap(v)
+        gap = 0.15 * bw if bw > 4 else 0.0
+        return QtCore.QRectF(area.left() + i * bw + gap / 2, min(y0, y1), max(bw - gap, 0.8), max(abs(y1 - y0), 0.8))
+
+    def bar_at(self, pos) -> int | None:
+        area = self._geometry()
+        n = self.values.size
+        if not n or not (area.left() <= pos.x() < area.right()):
+            return None
+        return int((pos.x() - area.left()) / area.width() * n)
+
+    def paintEvent(self, e) -> None:
+        p = QtGui.QPainter(self)
+        p.fillRect(self.rect(), _qc(theme.PANEL))
+        p.setFont(_font(11))
+        if not self.values.size:
+            p.setPen(_qc(theme.MUTED))
+            p.drawText(QtCore.QRectF(self.rect()).adjusted(8, 4, -8, -4),
+                       Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.message)
+            p.end()
+            return
+        area = self._geometry()
+        lo, hi = self._range()
+
+        def ymap(v):
+            return area.bottom() - (v - lo) / (hi - lo) * area.height()
+
+        p.setPen(QtGui.QPen(_qc(theme.MUTED), 1))
+        for v in sorted({lo, hi, 0.0} if lo <= 0 <= hi else {lo, hi}):
+            y = ymap(v)
+            p.drawText(QtCore.QRectF(0, y - 8, area.left() - 5, 16),
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                       f"{v:+.2f}" if self.symmetric else f"{v:.2f}")
+        if lo <= 0 <= hi:
+            p.drawLine(QtCore.QLineF(area.left(), ymap(0.0), area.right(), ymap(0.0)))
+        p.setPen(Qt.PenStyle.NoPen)
+        for i in range(self.values.size):
+            p.setBrush(self.colors[i] if i < len(self.colors) else _qc(theme.TEXT))
+            p.drawRect(self.bar_rect(i))
+        if self.highlight is not None and 0 <= self.highlight < self.values.size:
+            p.setPen(QtGui.QPen(_qc(theme.ACCENT), 2))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(self.bar_rect(self.highlight).adjusted(-1, -1, 1, 1))
+        if self.labels:
+            n = self.values.size
+            bw = area.width() / n
+            fm = QtGui.QFontMetricsF(p.font())
+            widest = max(fm.horizontalAdvance(str(t)) for t in self.labels)
+            every = max(1, int(np.ceil((widest + 3) / bw)))
+            for i in range(0, n, every):
+                p.setPen(_qc(theme.ACCENT if i == self.highlight else theme.TEXT))
+                p.drawText(QtCore.QRectF(area.left() + i * bw - 20 + bw / 2, area.bottom() + 2, 40, 16),
+                           Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, str(self.labels[i]))
+        p.end()
+
+    def mouseMoveEvent(self, e) -> None:
+        i = self.bar_at(e.position())
+        if i is not None and self.tips:
+            QtWidgets.QToolTip.showText(e.globalPosition().toPoint(), self.tips[i], self)
+        else:
+            QtWidgets.QToolTip.hideText()
+
+    def mousePressEvent(self, e) -> None:
+        i = self.bar_at(e.position())
+        if i is not None and e.button() == Qt.MouseButton.LeftButton:
+            self.barClicked.emit(i)
+
+
+class WeightImage(QtWidgets.QWidget):
+    """A square weight map (e.g. 28×28) in blue (+) and red (−), with a colour bar."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.w = np.zeros((1, 1))
+        self.scale = 1.0
+        self._img: QtGui.QImage | None = None
+        self.setMouseTracking(True)
+        self.setMinimumSize(160, 180)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
+
+    def set_weights(self, w2d, scale: float | None = None) -> None:
+        self.w = np.asarray(w2d, dtype=np.float64)
+        s = float(np.abs(self.w).max()) if scale is None and self.w.size else (scale or 1.0)
+        self.scale = s if np.isfinite(s) and s > 0 else 1.0
+        rgb = np.ascontiguousarray(theme.weight_image(self.w, self.scale))
+        h, w = rgb.shape[:2]
+        self._img = QtGui.QImage(rgb.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888).copy()
+        self.update()
+
+    def image_rect(self) -> QtCore.QRectF:
+        side = max(10.0, min(self.width() - 16.0, self.height() - 40.0))
+        return QtCore.QRectF((self.width() - side) / 2, 4, side, side)
+
+    def paintEvent(self, e) -> None:
+        p = QtGui.QPainter(self)
+        p.fillRect(self.rect(), _qc(theme.PANEL))
+        r = self.image_rect()
+        if self._img is not None:
+            p.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, False)
+            p.drawImage(r, self._img)
+        p.setPen(QtGui.QPen(_qc(theme.MUTED), 1))
+        p.drawRect(r.adjusted(-1, -1, 1, 1))
+        # colour bar: −s (red) … 0 (black) … +s (blue)
+        bar = QtCore.QRectF(r.left(), r.bottom() + 8, r.width(), 9)
+        g = QtGui.QLinearGradient(bar.topLeft(), bar.topRight())
+        g.setColorAt(0.0, _qc(theme.NEGATIVE))
+        g.setColorAt(0.5, QtGui.QColor(0, 0, 0))
+        g.setColorAt(1.0, _qc(theme.POSITIVE))
+        p.fillRect(bar, g)
+        p.setFont(_font(11))
+        p.setPen(_qc(theme.TEXT))
+        lab = QtCore.QRectF(bar.left(), bar.bottom() + 2, bar.width(), 16)
+        p.drawText(lab, Qt.AlignmentFlag.AlignLeft, f"−{self.scale:.3f}")
+        p.drawText(lab, Qt.AlignmentFlag.AlignHCenter, "0")
+        p.drawText(lab, Qt.AlignmentFlag.AlignRight, f"+{self.scale:.3f}")
+        p.end()
+
+    def pixel_at(self, pos):
+        r = self.image_rect()
+        if not r.contains(pos) or self.w.ndim != 2:
+            return None
+        h, w = self.w.shape
+        return int((pos.y() - r.top()) / r.height() * h), int((pos.x() - r.left()) / r.width() * w)
+
+    def mouseMoveEvent(self, e) -> None:
+        rc = self.pixel_at(e.position())
+        if rc is None:
+            QtWidgets.QToolTip.hideText()
+            return
+        r, c = rc
+        QtWidgets.QToolTip.showText(e.globalPosition().toPoint(),
+                                    f"pixel {r * self.w.shape[1] + c} (row {r}, col {c}): {self.w[r, c]:+.4f}", self)
+
+
+class NeuronInspector(StudioView):
+    """One neuron in detail (follows the StudioView protocol, so it can also live in a dock)."""
+
+    title = "Neuron"
+    neuronChanged = Signal(int, int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.network = None
+        self.snapshot = None
+        self.example: InputExample | None = None
+        self.dataset = None
+        self.layer: int | None = None
+        self.index: int | None = None
+        self._model = DiagramModel()
+        self._batch_idx = None
+
+        self.header = QtWidgets.QLabel("Click a neuron in the diagram")
+        self.header.setFont(_font(17, bold=True))
+        self.values = QtWidgets.QLabel("")
+        self.values.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        mono = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont)
+        mono.setPixelSize(14)
+        self.values.setFont(mono)
+        self.weights_title = QtWidgets.QLabel("Incoming weights")
+        self.weights_title.setFont(_font(14, bold=True))
+        self.times_input = QtWidgets.QCheckBox("× input  (each weight times its input activation: what adds up to z)")
+        self.weight_image = WeightImage()
+        self.weight_bars = BarChart()
+        self.stack = QtWidgets.QStackedWidget()
+        self.stack.addWidget(self.weight_image)
+        self.stack.addWidget(self.weight_bars)
+        self.weights_note = QtWidgets.QLabel("")
+        self.weights_note.setWordWrap(True)
+        self.batch_title = QtWidgets.QLabel("Activation over the current mini-batch")
+        self.batch_title.setFont(_font(14, bold=True))
+        self.batch_chart = BarChart(symmetric=False)
+        self.batch_note = QtWidgets.QLabel("")
+        self.batch_note.setWordWrap(True)
+
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(12, 10, 12, 10)
+        lay.addWidget(self.header)
+        lay.addWidget(self.values)
+        lay.addSpacing(6)
+        lay.addWidget(self.weights_title)
+        lay.addWidget(self.times_input)
+        lay.addWidget(self.stack, 3)
+        lay.addWidget(self.weights_note)
+        lay.addSpacing(6)
+        lay.addWidget(self.batch_title)
+        lay.addWidget(self.batch_chart, 2)
+        lay.addWidget(self.batch_note)
+        self.setAutoFillBackground(True)
+        pal = self.palette()
+        pal.setColor(QtGui.QPalette.ColorRole.Window, _qc(theme.BACKGROUND))
+        pal.setColor(QtGui.QPalette.ColorRole.WindowText, _qc(theme.TEXT))
+        self.setPalette(pal)
+        from nnstudio.gui.views.diagram.view import TOOLBAR_STYLE
+
+        self.setStyleSheet(TOOLBAR_STYLE)
+        self.times_input.toggled.connect(lambda _b: self.refresh())
+        self.batch_chart.barClicked.connect(self._batch_bar_clicked)
+        self.refresh()
+
+    # ------------------------------------------------------------------ protocol
+    def set_snapshot(self, snapshot) -> None:
+        self.snapshot = snapshot
+        self.network = None if snapshot is None else snapshot.network
+        self.refresh()
+
+    def set_input(self, example) -> None:
+        self.example = example
+        self.refresh()
+
+    def set_dataset(self, dataset) -> None:
+        self.dataset = dataset
+        self.refresh()
+
+    def set_neuron(self, layer: int, index: int) -> None:
+        self.layer, self.index = int(layer), int(index)
+        self.refresh()
+        self.neuronChanged.emit(self.layer, self.index)
+
+    # ------------------------------------------------------------------ contents
+    def neuron_name(self) -> str:
+        if self.network is None or self.layer is None:
+            return ""
+        return describe_neuron(self.layer, self.index, len(self.network.sizes), self.network.sizes[0])
+
+    def refresh(self) -> None:
+        net = self.network
+        if net is None or self.layer is None or self.layer >= len(net.sizes) or self.index >= net.sizes[self.layer]:
+            self.header.setText("Click a neuron in the diagram")
+            self.values.setText("")
+            self.weight_bars.set_message("no neuron selected")
+            self.stack.setCurrentWidget(self.weight_bars)
+            self.batch_chart.set_message("")
+            self.weights_note.setText("")
+            self.batch_note.setText("")
+            return
+        m = self._model
+        m.set_network(net)
+        m.set_input(None if self.example is None else self.example.pixels)
+        if not m.has_input:
+            m.set_input(None)
+        L, l, j = len(net.sizes), self.layer, self.index
+        name = self.neuron_name()
+        if l == L - 1 and self.dataset is not None and len(self.dataset.class_names) == net.sizes[-1]:
+            name += f" — “{self.dataset.class_names[j]}”"
+        self.header.setText(name[:1].upper() + name[1:])
+        v = m.neuron(l, j)
+        if l == 0:
+            self.values.setText("a = " + ("—" if v.a is None else f"{v.a:.4f}") + "   (the pixel's brightness)")
+        else:
+            fn = net.layer_activation(l - 1).name
+            self.values.setText(
+                "z = w·a + b = " + ("—" if v.z is None else f"{v.z:+.4f}")
+                + f"\nb = {v.b:+.4f}"
+                + f"\na = {fn}(z) = " + ("—" if v.a is None else f"{v.a:.4f}")
+                + ("" if v.a is not None else "   (no input yet)")
+            )
+        self._refresh_weights(m, l, j)
+        self._refresh_batch(l, j)
+
+    def _refresh_weights(self, m, l, j) -> None:
+        net = self.network
+        times = self.times_input.isChecked() and m.has_input
+        if l == 0:  # an input neuron: its outgoing weights
+            self.weights_title.setText(f"Outgoing weights (to the {net.sizes[1]} neurons of the next layer)")
+            w = net.weights[0][:, j]
+            if times:
+                w = w * m.activations(0)[j]
+            self.times_input.setEnabled(m.has_input)
+            self._bars(w, [f"to neuron {k}: {'w·a' if times else 'w'} = {v:+.4f}" for k, v in enumerate(w)])
+            self.weights_note.setText(f"largest |w| = {np.abs(w).max():.4f}")
+            return
+        w = net.weights[l - 1][j]
+        a_prev = m.activations(l - 1)
+        self.times_input.setEnabled(m.has_input)
+        if times:
+            w = w * a_prev
+        what = "w·a" if times else "w"
+        side = image_side(net.sizes[0]) if l == 1 else None
+        n_in = net.sizes[l - 1]
+        if side:
+            self.weights_title.setText(f"Incoming weights ({n_in:,}, as the {side}×{side} image they weigh)")
+            self.weight_image.set_weights(w.reshape(side, side))
+            self.stack.setCurrentWidget(self.weight_image)
+            pos, neg = float(w[w > 0].sum()), float(w[w < 0].sum())
+            self.weights_note.setText(
+                f"blue pixels push z up when lit, red ones push it down.  Σ{what}: positive {pos:+.3f}, "
+                f"negative {neg:+.3f}; bias {net.biases[l - 1][j]:+.3f}"
+            )
+        else:
+            self.weights_title.setText(f"Incoming weights ({n_in:,}, one bar per neuron of the previous layer)")
+            self._bars(w, [f"from neuron {k}: {what} = {v:+.4f}" for k, v in enumerate(w)])
+            k = int(np.argmax(np.abs(w)))
+            self.weights_note.setText(f"strongest: from neuron {k} ({what} = {w[k]:+.4f}); "
+                                      f"bias {net.biases[l - 1][j]:+.4f}")
+
+    def _bars(self, w, tips) -> None:
+        labels = [str(k) for k in range(len(w))] if len(w) <= 40 else None
+        self.weight_bars.set_data(w, weight_colors(w), labels=labels, tips=tips)
+        self.stack.setCurrentWidget(self.weight_bars)
+
+    def batch_indices(self):
+        s, ds = self.snapshot, self.dataset
+        if s is None or s.batch_indices is None or ds is None or not len(s.batch_indices):
+            return None
+        idx = np.asarray(s.batch_indices)
+        if idx.max() >= len(ds.train_labels) or ds.train_x.shape[1] != self.network.sizes[0]:
+            return None
+        return idx
+
+    def _refresh_batch(self, l, j) -> None:
+        idx = self.batch_indices()
+        self._batch_idx = idx
+        if idx is None:
+            msg = ("no mini-batch yet: its activations appear once training has stepped"
+                   if self.dataset is not None else "no dataset: the mini-batch's examples are unknown")
+            self.batch_chart.set_message(msg)
+            self.batch_note.setText("")
+            return
+        net, ds = self.network, self.dataset
+        acts = net.forward(ds.train_x[idx]).activations[l][:, j]
+        act_fn = None if l == 0 else net.layer_activation(l - 1)
+        br = brightness(acts, act_fn)
+        colors = [QtGui.QColor(int(40 + 215 * b), int(40 + 215 * b), int(40 + 215 * b)) for b in br.tolist()]
+        labels = [ds.class_names[int(y)] if len(ds.class_names[int(y)]) <= 2 else str(int(y))
+                  for y in ds.train_labels[idx]]
+        tips = [f"train #{i} (label {ds.class_names[int(y)]}): a = {a:.4f} — click to make it the input"
+                for i, y, a in zip(idx.tolist(), ds.train_labels[idx].tolist(), acts.tolist())]
+        hl = None
+        ex = self.example
+        if ex is not None and ex.split == "train" and ex.index is not None:
+            hits = np.flatnonzero(idx == ex.index)
+            hl = int(hits[0]) if hits.size else None
+        if act_fn is None or act_fn.name == "sigmoid":
+            lo, hi = 0.0, 1.0
+        else:
+            lo, hi = min(0.0, float(acts.min())), max(1.0, float(acts.max()))
+        self.batch_chart.set_data(acts, colors, labels=labels if len(idx) <= 64 else None, tips=tips,
+                                  highlight=hl, y_range=(lo, hi))
+        self.batch_note.setText(
+            f"{len(idx)} examples of step {self.snapshot.step:,} (bars labelled with each example's digit): "
+            f"mean a = {acts.mean():.3f}, min {acts.min():.3f}, max {acts.max():.3f}"
+        )
+
+    def _batch_bar_clicked(self, i: int) -> None:
+        idx = self._batch_idx
+        if idx is None or not (0 <= i < len(idx)):
+            return
+        k = int(idx[i])
+        ds = self.dataset
+        ex = InputExample(ds.train_x[k] / 255.0, int(ds.train_labels[k]),
+                          f"mini-batch {i + 1}/{len(idx)} · train #{k}", k, "train",
+                          extra={"batch_position": i, "batch_step": self.snapshot.step})
+        self.inputRequested.emit(ex)
+
+
+class InspectorDialog(QtWidgets.QDialog):
+    """A non-modal window holding a :class:`NeuronInspector`."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setModal(False)
+        self.inspector = NeuronInspector(self)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.inspector)
+        self.setWindowTitle("Neuron inspector")
+        self.resize(560, 760)
+        pal = self.palette()
+        pal.setColor(QtGui.QPalette.ColorRole.Window, _qc(theme.BACKGROUND))
+        self.setPalette(pal)
+        self.inspector.neuronChanged.connect(self._retitle)
+
+    def _retitle(self, layer: int, index: int) -> None:
+        self.setWindowTitle(f"Neuron inspector — {self.inspector.neuron_name()}")
