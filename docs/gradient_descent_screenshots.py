@@ -107,7 +107,7 @@ def landscape_shots() -> None:
 def main() -> None:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     try:
-        from nnstudio.gui.app import apply_theme
+        from nnstudio.gui.style.palette import apply_theme
 
         apply_theme(app)
     except ImportError:  # the window's theme is optional for these views

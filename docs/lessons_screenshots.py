@@ -27,7 +27,7 @@ OUT = Path(__file__).resolve().parent
 
 def main() -> int:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    from nnstudio.gui.app import apply_theme
+    from nnstudio.gui.style.palette import apply_theme
     from nnstudio.gui.views.lessons.view import add_lessons_dock
     from nnstudio.gui.window.mainwindow import MainWindow, make_settings
 

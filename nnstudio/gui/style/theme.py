@@ -54,19 +54,3 @@ def weight_image(w28: np.ndarray, scale: float | None = None) -> np.ndarray:
 def activation_gray(a: np.ndarray) -> np.ndarray:
     """Activation 0..1 to a grey level 0..255 (0 = dark, 1 = white)."""
     return (np.clip(np.asarray(a, dtype=np.float64), 0.0, 1.0) * 255).astype(np.uint8)
-
-
-def apply_dark_palette(widget, window: str = PANEL, base: str = BACKGROUND) -> None:
-    """Give a view the videos' dark palette (it keeps it in the app's light theme too)."""
-    from nnstudio.gui.qt import QtGui
-
-    role = QtGui.QPalette.ColorRole
-    widget.setAutoFillBackground(True)
-    pal = widget.palette()
-    for r, col in (
-        (role.Window, window), (role.WindowText, TEXT), (role.Button, "#21262d"), (role.ButtonText, TEXT),
-        (role.Text, TEXT), (role.Base, base), (role.Highlight, "#2f6f8f"), (role.ToolTipBase, PANEL),
-        (role.ToolTipText, TEXT), (role.PlaceholderText, MUTED),
-    ):
-        pal.setColor(r, QtGui.QColor(col))
-    widget.setPalette(pal)

@@ -623,7 +623,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._apply_theme(dark=not light)
 
     def _apply_theme(self, dark: bool) -> None:
-        from nnstudio.gui.app import apply_theme
+        from nnstudio.gui.style.palette import apply_theme
 
         app = QtWidgets.QApplication.instance()
         if app is not None:
@@ -632,7 +632,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.actions.apply_theme(dark)
         # The network views keep the videos' dark look in both themes (their colours are the
         # 3b1b palette): they get the dark palette whatever the chrome uses.
-        from nnstudio.gui.app import _palette
+        from nnstudio.gui.style.palette import app_palette as _palette
 
         dark_palette = _palette(True)
         for d in (self.draw_dock, self.backprop_dock, self.gradient_dock, self.evaluation_dock):

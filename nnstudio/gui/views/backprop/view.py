@@ -31,6 +31,7 @@ from nnstudio.components.explain import (
     layer_grid, layer_name, nudges, parameter_nudges, sgd_step, three_ways,
 )
 from nnstudio.gui.style import theme
+from nnstudio.gui.style.palette import apply_dark_palette
 from nnstudio.gui.views.base import StudioView
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from nnstudio.session.model import InputExample
@@ -1482,7 +1483,7 @@ class BackpropView(StudioView):
 
     # ------------------------------------------------------------------ building
     def _apply_palette(self):
-        theme.apply_dark_palette(self)
+        apply_dark_palette(self)
 
     def _build(self):
         self.thumb = QtWidgets.QLabel()

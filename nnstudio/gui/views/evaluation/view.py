@@ -36,6 +36,7 @@ from nnstudio.components.evaluation import (
     noise_test,
 )
 from nnstudio.gui.style import theme
+from nnstudio.gui.style.palette import apply_dark_palette
 from nnstudio.gui.views.base import StudioView
 from nnstudio.gui.views.evaluation.widgets import (
     ClassBars,
@@ -455,7 +456,7 @@ class NoisePage(QtWidgets.QWidget):
         self.stats_label = QtWidgets.QLabel()
         self.stats_label.setWordWrap(True)
         self.stats_label.setStyleSheet(f"color: {theme.TEXT}; font-size: 10pt;")
-        self.stats_bars = OutputBars(show_values=True)
+        self.stats_bars = OutputBars(layout="columns", show_values=True)
         self.stats_bars.setFixedHeight(96)
         self.stats_bars.setToolTip("how often each digit was the answer for the random-noise images")
         stats = QtWidgets.QHBoxLayout()
@@ -772,7 +773,7 @@ class EvaluationView(StudioView):
         self.tabs.currentChanged.connect(self._on_tab)
 
     def _style(self) -> None:
-        theme.apply_dark_palette(self, window=theme.BACKGROUND, base=theme.PANEL)
+        apply_dark_palette(self, window=theme.BACKGROUND, base=theme.PANEL)
         self.setStyleSheet(
             "#EvaluationView QTabWidget::pane { border: none; }"
             "#EvaluationView QTabBar::tab { background: %(panel)s; color: %(muted)s; padding: 5px 14px;"

@@ -13,6 +13,7 @@ import numpy as np
 
 from nnstudio.gui.style import theme
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
+from nnstudio.gui.widgets.output_bars import OutputBars
 
 _BG = QtGui.QColor(theme.BACKGROUND)
 _PANEL = QtGui.QColor(theme.PANEL)
@@ -492,60 +493,6 @@ class ClassBars(QtWidgets.QWidget):
                 return
 
 
-# --------------------------------------------------------------------------- output bars
-class OutputBars(QtWidgets.QWidget):
-    """Vertical bars of the output activations (or any per-class numbers), the winner in yellow."""
-
-    def __init__(self, parent=None, show_values: bool = False):
-        super().__init__(parent)
-        self._values = np.zeros(0)
-        self._names: tuple[str, ...] = ()
-        self._top = 1.0
-        self._show_values = show_values
-        self._fmt = "{:.2f}"
-        self.setMinimumSize(160, 80)
-
-    def set_values(self, values, class_names=None, top: float | None = 1.0, fmt: str = "{:.2f}") -> None:
-        self._values = np.asarray(values, dtype=float)
-        self._names = tuple(class_names) if class_names is not None else tuple(str(i) for i in range(len(values)))
-        self._top = top if top is not None else float(self._values.max() or 1.0)
-        self._fmt = fmt
-        self.update()
-
-    def sizeHint(self):
-        return QtCore.QSize(220, 110)
-
-    def paintEvent(self, e):
-        p = QtGui.QPainter(self)
-        p.fillRect(self.rect(), _BG)
-        n = len(self._values)
-        if not n:
-            p.end()
-            return
-        f = _font(self, 0.8)
-        p.setFont(f)
-        fm = QtGui.QFontMetrics(f)
-        label_h = fm.height() + 2
-        value_h = fm.height() if self._show_values else 0
-        w = self.width() / n
-        h = self.height() - label_h - value_h - 4
-        win = int(np.argmax(self._values))
-        for k, v in enumerate(self._values):
-            x = int(k * w + w * 0.18)
-            bw = max(2, int(w * 0.64))
-            bh = int(h * min(1.0, max(0.0, v / (self._top or 1.0))))
-            base = value_h + 2 + h
-            p.fillRect(QtCore.QRect(x, value_h + 2, bw, h), _PANEL)
-            p.fillRect(QtCore.QRect(x, base - bh, bw, bh), _ACCENT if k == win else _mix(_BG, _TEXT, 0.75))
-            p.setPen(_ACCENT if k == win else _MUTED)
-            name = self._names[k] if len(self._names[k]) <= 3 else str(k)
-            p.drawText(QtCore.QRect(int(k * w), base + 2, int(w), label_h), Qt.AlignmentFlag.AlignHCenter, name)
-            if self._show_values and k == win:
-                p.drawText(QtCore.QRect(int(k * w) - 20, base - bh - value_h - 1, int(w) + 40, value_h),
-                           Qt.AlignmentFlag.AlignHCenter, self._fmt.format(v))
-        p.end()
-
-
 # --------------------------------------------------------------------------- neuron cards
 @dataclass
 class NeuronCard:
@@ -743,7 +690,7 @@ class ProbeCard(QtWidgets.QFrame):
         self._title.setFont(_font(self, 1.05, bold=True))
         self.image = QtWidgets.QLabel()
         self.image.setFixedSize(112, 112)
-        self.bars = OutputBars()
+        self.bars = OutputBars(layout="columns")
         self.answer = QtWidgets.QLabel()
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(10, 8, 10, 8)

@@ -23,7 +23,9 @@ import numpy as np
 from nnstudio.data import DataError, to_mnist
 from nnstudio.data.preprocess import resample_matrix
 from nnstudio.gui.style import theme
+from nnstudio.gui.style.palette import apply_dark_palette
 from nnstudio.gui.views.base import StudioView
+from nnstudio.gui.widgets.output_bars import OutputBars
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from nnstudio.session.model import InputExample
 
@@ -531,88 +533,6 @@ class PreviewImage(QtWidgets.QWidget):
         p.end()
 
 
-class OutputBars(QtWidgets.QWidget):
-    """One row per output neuron: its label, a bar as long as its activation (0..1), and the value.
-
-    The top guess is drawn in the accent colour; the others are lit grey by their activation, like the
-    output neurons in the videos.  ``painted`` is emitted after every repaint (for latency measurements).
-    """
-
-    painted = Signal()
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._labels: tuple[str, ...] = tuple(str(d) for d in range(10))
-        self._values: np.ndarray | None = None
-        self._winner: int | None = None
-        self.setMinimumSize(150, 130)
-        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
-
-    def sizeHint(self) -> QtCore.QSize:
-        return QtCore.QSize(240, 230)
-
-    def set_labels(self, labels) -> None:
-        self._labels = tuple(str(x) for x in labels)
-        self.updateGeometry()
-        self.update()
-
-    def labels(self) -> tuple[str, ...]:
-        return self._labels
-
-    def values(self) -> np.ndarray | None:
-        return None if self._values is None else self._values.copy()
-
-    def set_values(self, values: np.ndarray | None) -> None:
-        if values is None:
-            self._values = None
-            self._winner = None
-        else:
-            self._values = np.clip(np.asarray(values, dtype=np.float64), 0.0, 1.0)
-            self._winner = int(self._values.argmax())
-        self.update()
-
-    def paintEvent(self, ev) -> None:
-        p = QtGui.QPainter(self)
-        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        n = max(1, len(self._labels))
-        fm = p.fontMetrics()
-        label_w = max(fm.horizontalAdvance(s) for s in self._labels) + 10
-        value_w = fm.horizontalAdvance("0.00") + 10
-        row = self.height() / n
-        bar_h = max(3.0, min(row * 0.62, 22.0))
-        x0 = label_w
-        track_w = max(10.0, self.width() - label_w - value_w - 2)
-        for i, name in enumerate(self._labels):
-            y = i * row
-            cy = y + row / 2
-            a = None if self._values is None or i >= len(self._values) else float(self._values[i])
-            win = a is not None and i == self._winner
-            p.setPen(QtGui.QColor(theme.ACCENT if win else theme.TEXT))
-            f = p.font()
-            f.setBold(win)
-            p.setFont(f)
-            p.drawText(QtCore.QRectF(0, y, label_w - 8, row), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
-            track = QtCore.QRectF(x0, cy - bar_h / 2, track_w, bar_h)
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(QtGui.QColor(255, 255, 255, 16))
-            p.drawRoundedRect(track, 3, 3)
-            if a is None:
-                continue
-            if a > 0.002:
-                fill = QtCore.QRectF(x0, cy - bar_h / 2, max(2.0, track_w * a), bar_h)
-                if win:
-                    col = QtGui.QColor(theme.ACCENT)
-                else:
-                    v = int(90 + 165 * a)
-                    col = QtGui.QColor(v, v, v)
-                p.setBrush(col)
-                p.drawRoundedRect(fill, 3, 3)
-            p.setPen(QtGui.QColor(theme.ACCENT if win else theme.MUTED))
-            p.drawText(QtCore.QRectF(x0 + track_w + 2, y, value_w, row), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{a:.2f}")
-        p.end()
-        self.painted.emit()
-
-
 class GuessView(QtWidgets.QWidget):
     """The top guess, large, with its confidence; or the empty state ("Draw a digit").
 
@@ -738,7 +658,7 @@ class DrawPanel(StudioView):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._refresh)
 
-        theme.apply_dark_palette(self)
+        apply_dark_palette(self)
         self.setObjectName("DrawPanel")
         self.setStyleSheet(
             "#DrawPanel QToolButton { background: #21262d; color: %(text)s; border: 1px solid #30363d;"
