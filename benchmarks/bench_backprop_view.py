@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 from nnstudio._resources import resource_path  # noqa: E402
 from nnstudio.core import Network, load_model  # noqa: E402
 from nnstudio.data import load_dataset  # noqa: E402
-from nnstudio.gui.views.backprop.view import MIN_REFRESH_MS, TABS, BackpropView  # noqa: E402
+from nnstudio.gui.views.backprop import MIN_REFRESH_MS, TABS, BackpropView  # noqa: E402
 from nnstudio.gui.qt import QtGui, QtWidgets  # noqa: E402
 from nnstudio.session.model import Snapshot  # noqa: E402
 

@@ -21,7 +21,7 @@ from nnstudio._resources import resource_path  # noqa: E402
 from nnstudio.core import Network, Trainer, load_model  # noqa: E402
 from nnstudio.components.explain import ParamRef, nudges  # noqa: E402
 from nnstudio.data import load_dataset  # noqa: E402
-from nnstudio.gui.views.backprop.view import BackpropView  # noqa: E402
+from nnstudio.gui.views.backprop import BackpropView  # noqa: E402
 from nnstudio.gui.qt import QtWidgets  # noqa: E402
 from nnstudio.session.model import Snapshot  # noqa: E402
 

@@ -17,3 +17,11 @@ def resource_path(*parts: str) -> Path:
         if base.is_dir():
             return base.joinpath(*parts)
     return (_HERE / "resources").joinpath(*parts)
+
+
+SHIPPED_MODEL_NAME = "mnist-784-16-16-10.npz"
+
+
+def shipped_model_path() -> Path:
+    """The pretrained 784-16-16-10 network shipped with nnstudio."""
+    return resource_path("models", SHIPPED_MODEL_NAME)

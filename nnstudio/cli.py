@@ -24,9 +24,9 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 from nnstudio import __version__  # noqa: E402
+from nnstudio._resources import shipped_model_path  # noqa: E402
 
 PROG = "nnstudio"
-DEFAULT_MODEL_NAME = "mnist-784-16-16-10.npz"
 
 
 class UserError(Exception):
@@ -62,12 +62,6 @@ def _nonneg_float(text: str) -> float:
     if not (v >= 0 and v < float("inf")):
         raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
     return v
-
-
-def shipped_model_path() -> Path:
-    from nnstudio._resources import resource_path
-
-    return resource_path("models", DEFAULT_MODEL_NAME)
 
 
 def _resolve_model(text: str) -> Path:

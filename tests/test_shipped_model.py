@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnstudio.cli import shipped_model_path
+from nnstudio._resources import shipped_model_path
 from nnstudio.components.evaluation import evaluation_report
 from nnstudio.core import load_model
 from nnstudio.data import load_dataset

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nnstudio._cancel import Cancelled, check
 from nnstudio.core.network import Network, as_targets
 
 __all__ = [
@@ -44,13 +45,8 @@ StopCheck = Callable[[], bool] | None
 CHUNK = 10_000
 
 
-class Cancelled(Exception):
-    """Raised by a long computation when its ``should_stop()`` callback returns True."""
-
-
 def _check(should_stop: StopCheck) -> None:
-    if should_stop is not None and should_stop():
-        raise Cancelled()
+    check(should_stop)
 
 
 # --------------------------------------------------------------------------- confusion / accuracy

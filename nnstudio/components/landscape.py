@@ -38,9 +38,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nnstudio._cancel import Cancelled
 from nnstudio.core.costs import Quadratic
 from nnstudio.core.network import Network, as_inputs, as_targets
-from .playground import contour_segments, quantile_levels
+from nnstudio.components.playground import contour_segments, quantile_levels
 from nnstudio.core.trainer import Trainer
 
 __all__ = [
@@ -54,10 +55,6 @@ DIRECTION_MODES = {
     "gradient": "the negative gradient and a random direction",
     "pca": "the main directions of the recent training path",
 }
-
-
-class Cancelled(Exception):
-    """Raised inside a computation when its ``cancel`` callable returned True."""
 
 
 # ---------------------------------------------------------------------- layouts

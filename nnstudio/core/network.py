@@ -141,10 +141,6 @@ class Network:
         return [p[-1] for p in self.params]
 
     @property
-    def num_layers(self) -> int:
-        return len(self.sizes)
-
-    @property
     def n_params(self) -> int:
         """The number of weights and biases (13,002 for 784-16-16-10)."""
         return sum(p.size for p in self.params)

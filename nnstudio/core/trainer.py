@@ -156,10 +156,6 @@ class Trainer:
         #: ``$NNSTUDIO_ENGINE`` overrides "auto" (e.g. ``numpy`` to compare the two)
         self.engine = engine
         self.seed = seed
-        #: True when the initial weights are a random initialisation (set by whoever made the
-        #: network; :meth:`reset` sets it), so views can tell "nothing learned yet" apart from
-        #: a loaded model that has not been trained further
-        self.fresh_start = False
         self._initial_params = network.get_params()
         self.history: list[EpochReport] = []
         self._restart()
@@ -192,9 +188,14 @@ class Trainer:
             seed = int(np.random.SeedSequence().entropy % (2**31))
         self.seed = seed
         self.network.initialize(seed)
-        self.fresh_start = True
         self._initial_params = self.network.get_params()
         self._restart()
+
+    def adopt(self, params) -> None:
+        """Carry on the run from other weights (the same shapes): an explorer step, an undo, an
+        edit.  The epoch, the shuffle order and the step count go on where they were."""
+        self.network.set_params(params)
+        self._gen = None  # the next step() starts a new loop (with these weights as its checkpoint)
 
     @property
     def engine_in_use(self) -> str:

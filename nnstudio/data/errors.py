@@ -7,6 +7,8 @@ dataset) and the problem, so the CLI can print it as is and the GUI can show it 
 
 from __future__ import annotations
 
+from nnstudio._cancel import Cancelled
+
 __all__ = ["DataError", "DataUnavailable", "DownloadCancelled"]
 
 
@@ -26,5 +28,5 @@ class DataUnavailable(DataError):
     """
 
 
-class DownloadCancelled(DataError):
+class DownloadCancelled(DataError, Cancelled):
     """The user cancelled a download (the ``cancel`` callable returned True). Nothing partial is left."""

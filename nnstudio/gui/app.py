@@ -71,7 +71,8 @@ def _steady_heap() -> None:
 
 def build_window(settings=None, **kw):
     """Create the app (if needed), theme it from the settings and build the main window."""
-    from nnstudio.gui.window.mainwindow import MainWindow, _setting, make_settings
+    from nnstudio.gui.window.mainwindow import MainWindow
+    from nnstudio.gui.window.settings import make_settings, read
 
     app = create_app()
     _steady_heap()
@@ -80,7 +81,7 @@ def build_window(settings=None, **kw):
     if sys.getswitchinterval() > 0.001:
         sys.setswitchinterval(0.001)
     settings = settings if settings is not None else make_settings()
-    apply_theme(app, dark=not _setting(settings, "window/light_theme", False, bool))
+    apply_theme(app, dark=not read(settings, "window/light_theme", False, bool))
     window = MainWindow(settings, **kw)
     window.setWindowIcon(app.windowIcon())
     return app, window

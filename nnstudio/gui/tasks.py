@@ -1,35 +1,94 @@
-"""Runs the evaluation view's computations off the GUI thread.
+"""All background work of the GUI goes through here (superqt's one worker family, for nnstudio).
 
-One private :class:`QThreadPool` with a single thread: jobs run one at a time, in order.
-Jobs are named; asking for a job while one of the same name is waiting replaces the
-waiting one (so a burst of epoch ends costs at most one running and one waiting job, and
-the newest always runs).  A running job is never interrupted by a newer request: its
-result is real (that epoch's numbers) and is shown when it arrives.
+* :class:`Task`: a function run in a thread of its own.  ``fn(task)`` may call
+  ``task.checkpoint()`` between chunks (it hands the GIL to the GUI thread and says whether to
+  stop), report ``task.progress.emit(done, total)`` or ``task.point.emit(name, value)``.  It ends
+  with exactly one of ``succeeded(result)``, ``failed(one-line message)`` or nothing at all when it
+  was cancelled (``cancel()``, or the function raised :class:`~nnstudio._cancel.Cancelled`).
+  ``task.error`` keeps the exception of a failed task.
+* :class:`JobRunner`: named jobs one at a time, in order, on one Task after another; asking for a
+  job while one of the same name waits replaces the waiting one (so a burst of requests costs at
+  most one running and one waiting job, and the newest always runs).
+* :class:`QtRunner`: the session's runner (``nnstudio.session.runner``) on Tasks: the work in a
+  thread, the answer on the GUI thread.
 
-A job is ``fn(should_stop) -> result``; long computations poll ``should_stop()`` and raise
-:class:`nnstudio.components.evaluation.Cancelled`.  :meth:`JobRunner.shutdown` asks the running
-job to stop, drops the waiting ones and waits for the thread to finish, so after it
-returns nothing is left running.
+The training loop is not a task: it has a worker of its own (``nnstudio.training.workers``).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+import traceback
 from collections.abc import Callable
 
-from nnstudio.components.evaluation import Cancelled
+from nnstudio._cancel import Cancelled
 from nnstudio.gui.qt import QtCore, Signal, Slot
 
+log = logging.getLogger(__name__)
 
-class _Relay(QtCore.QObject):
-    """Lives in the GUI thread; the worker emits through it (queued to the GUI thread)."""
 
-    done = Signal(str, int, object)
-    failed = Signal(str, int, str)
-    ended = Signal(int)
+def one_line(e: BaseException) -> str:
+    """An exception as one line for the user."""
+    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    if isinstance(e, (ValueError, MemoryError, OSError)) and text:
+        return text
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
+class Task(QtCore.QThread):
+    """``fn(task)`` in a thread of its own; see the module docstring."""
+
+    progress = Signal(object, object)  # (done, total): numbers, or whatever the work reports
+    point = Signal(str, object)
+    succeeded = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, fn: Callable, parent=None):
+        super().__init__(parent)
+        self._fn = fn
+        self._cancel = threading.Event()
+        self.seconds = 0.0
+        self.error: BaseException | None = None
+        #: emit ``succeeded`` even after cancel() (the work itself says what cancelling did)
+        self.answer_when_cancelled = False
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def checkpoint(self) -> bool:
+        """For the work, between chunks: let the GUI thread have the GIL, then say whether to stop.
+        (``time.sleep(0)`` releases the GIL, so a waiting GUI thread gets it at once instead of
+        after the interpreter's switch interval.)"""
+        time.sleep(0)
+        return self._cancel.is_set()
+
+    def run(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            result = self._fn(self)
+        except Cancelled:
+            return
+        except Exception as e:  # work must never take the app down: say what happened in one line
+            if not isinstance(e, (ValueError, MemoryError, OSError)):
+                log.error("background task failed:\n%s", traceback.format_exc())
+            self.error = e
+            self.failed.emit(one_line(e))
+            return
+        finally:
+            self.seconds = time.perf_counter() - t0
+        if self.answer_when_cancelled or not self._cancel.is_set():
+            self.succeeded.emit(result)
 
 
 class JobRunner(QtCore.QObject):
+    """Named jobs ``fn(should_stop) -> result``, one at a time; see the module docstring.
+    :meth:`shutdown` stops the running job, drops the waiting ones and waits for the thread."""
+
     #: (name, result) of a job that finished, on the GUI thread
     finished = Signal(str, object)
     #: (name, one-line message) of a job that raised
@@ -39,18 +98,11 @@ class JobRunner(QtCore.QObject):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._pool = QtCore.QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._relay = _Relay(self)
-        self._relay.done.connect(self._on_done)
-        self._relay.failed.connect(self._on_failed)
-        self._relay.ended.connect(self._on_ended)
         self._pending: dict[str, Callable] = {}
+        self._task: Task | None = None
         self._running: str | None = None
-        self._cancel = threading.Event()
-        self._generation = 0  # bumped by shutdown: results of older jobs are dropped
+        self._old: set[Task] = set()  # tasks let go by a shutdown that have not ended yet
 
-    # ------------------------------------------------------------------ API
     @property
     def busy(self) -> bool:
         return self._running is not None or bool(self._pending)
@@ -60,10 +112,10 @@ class JobRunner(QtCore.QObject):
         return self._running
 
     def active_threads(self) -> int:
-        return self._pool.activeThreadCount()
+        return int(self._task is not None and self._task.isRunning()) + sum(t.isRunning() for t in self._old)
 
     def submit(self, name: str, fn: Callable) -> None:
-        """Run ``fn(should_stop)`` in the worker thread; replaces a waiting job of the same name."""
+        """Run ``fn(should_stop)`` off the GUI thread; replaces a waiting job of the same name."""
         was_busy = self.busy
         self._pending[name] = fn
         if self._running is None:
@@ -75,55 +127,81 @@ class JobRunner(QtCore.QObject):
         """Stop the running job, drop waiting ones, wait for the thread: nothing runs afterwards."""
         was_busy = self.busy
         self._pending.clear()
-        self._generation += 1
-        self._cancel.set()
-        self._pool.clear()
-        ok = self._pool.waitForDone(timeout_ms)
+        ok = True
+        for task in [t for t in (self._task, *self._old) if t is not None]:
+            task.cancel()
+            ok = task.wait(timeout_ms) and ok
+        self._task = None
+        self._old.clear()
         self._running = None
-        self._cancel = threading.Event()
         if was_busy:
             self.busyChanged.emit(False)
         return ok
 
-    # ------------------------------------------------------------------ internals
     def _start_next(self) -> None:
         if not self._pending:
             return
         name = next(iter(self._pending))
         fn = self._pending.pop(name)
         self._running = name
-        relay, cancel, gen = self._relay, self._cancel, self._generation
+        task = Task(lambda t: fn(t.cancelled), self)
+        task.succeeded.connect(lambda result, n=name: self.finished.emit(n, result))
+        task.failed.connect(lambda message, n=name: self.failed.emit(n, message))
+        task.finished.connect(self._ended)
+        self._task = task
+        task.start()
 
-        def run():
-            try:
-                result = fn(cancel.is_set)
-            except Cancelled:
-                pass
-            except Exception as e:  # noqa: BLE001 - shown to the user as one line
-                relay.failed.emit(name, gen, f"{type(e).__name__}: {e}".splitlines()[0])
-            else:
-                relay.done.emit(name, gen, result)
-            finally:
-                relay.ended.emit(gen)
-
-        self._pool.start(run)
-
-    @Slot(str, int, object)
-    def _on_done(self, name, gen, result) -> None:
-        if gen == self._generation:
-            self.finished.emit(name, result)
-
-    @Slot(str, int, str)
-    def _on_failed(self, name, gen, message) -> None:
-        if gen == self._generation:
-            self.failed.emit(name, message)
-
-    @Slot(int)
-    def _on_ended(self, gen) -> None:
-        if gen != self._generation or self._running is None:  # a job from before a shutdown
+    @Slot()
+    def _ended(self) -> None:
+        task = self.sender()
+        if task is not self._task:  # (a task from before a shutdown)
             return
+        task.deleteLater()
+        self._task = None
         self._running = None
         if self._pending:
             self._start_next()
         else:
             self.busyChanged.emit(False)
+
+
+class QtRunner(QtCore.QObject):
+    """The session's runner: ``submit(fn, done, failed, progress)`` runs ``fn(cancelled, progress)``
+    in a Task; then ``done(result)`` or ``failed(exception)`` (a cancelled load fails with its
+    Cancelled exception, so the session can say so) runs on the GUI thread."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._tasks: set[Task] = set()
+
+    def submit(self, fn, done, failed, progress=None) -> Task:
+        def work(task: Task):
+            try:
+                return True, fn(task.cancelled, lambda *a: task.progress.emit(a, None))
+            except Exception as e:  # handed to the session on the GUI thread, which says what it means
+                return False, e
+
+        task = Task(work, self)
+        task.answer_when_cancelled = True
+        task.succeeded.connect(lambda answer: done(answer[1]) if answer[0] else failed(answer[1]))
+        if progress is not None:
+            task.progress.connect(lambda args, _none: progress(*args))
+        task.finished.connect(lambda: self._finished(task))
+        self._tasks.add(task)
+        task.start()
+        return task
+
+    def _finished(self, task: Task) -> None:
+        self._tasks.discard(task)
+        task.deleteLater()
+
+    def shutdown(self, timeout_ms: int = 60_000) -> None:
+        """Cancel and join every task; their answers are not delivered."""
+        for task in list(self._tasks):
+            task.answer_when_cancelled = False
+            task.cancel()
+            task.wait(timeout_ms)
+        self._tasks.clear()
+
+    def running(self) -> int:
+        return sum(t.isRunning() for t in self._tasks)

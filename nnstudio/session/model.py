@@ -1,44 +1,22 @@
-"""Qt-free state the views are given (napari-style: plain objects, no Qt).
-
-A :class:`Snapshot` is an immutable copy of the network taken in the worker thread (at
-display rate, and on pause/step), so the GUI never reads arrays the trainer is mutating.
-An :class:`InputExample` is "the current input" that every view shows: a dataset example,
-the drawing pad's image, or an example of the mini-batch just stepped.
-"""
+"""Plain values the session hands to its views (no Qt): the current input, and where the
+network on screen came from.  (Snapshots, the network's copies, are made by the training loop:
+:class:`nnstudio.training.snapshot.Snapshot`, re-exported here.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from nnstudio.core import Network
+from nnstudio.training.snapshot import Snapshot
+
+__all__ = ["InputExample", "Origin", "Snapshot", "sizes_text"]
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    network: Network  # a private copy: never mutated after it is made
-    step: int = 0  # mini-batches done since the start (or rewind)
-    epoch: int = 0  # epochs completed
-    batch: int = 0  # index of the last batch within its epoch
-    examples_seen: int = 0
-    learning_rate: float = 0.0
-    batch_size: int = 0
-    batch_indices: np.ndarray | None = None  # training-set indices of the mini-batch just used
-    batch_cost: float | None = None
-    #: the weights are a fresh random initialisation: nothing trained or loaded yet
-    fresh: bool = False
-
-    @classmethod
-    def of(cls, network: Network, report=None, **kw) -> "Snapshot":
-        """Copy ``network`` now (call it in the thread that owns the network)."""
-        if report is None:
-            return cls(network.copy(), **kw)
-        return cls(
-            network.copy(), step=report.step, epoch=report.epoch + (1 if report.epoch_end else 0),
-            batch=report.batch, examples_seen=report.examples_seen, learning_rate=report.learning_rate,
-            batch_size=report.batch_size, batch_indices=np.array(report.indices), batch_cost=report.cost, **kw,
-        )
+def sizes_text(sizes) -> str:
+    """(784, 16, 16, 10) -> "784-16-16-10"."""
+    return "-".join(str(int(s)) for s in sizes)
 
 
 @dataclass(frozen=True)
@@ -53,3 +31,39 @@ class InputExample:
     @property
     def image(self) -> np.ndarray:
         return self.pixels.reshape(28, 28)
+
+    @property
+    def from_batch(self) -> bool:
+        """An example of a mini-batch the trainer stepped (it belongs to one run)."""
+        return "batch_indices" in self.extra or "batch_step" in self.extra
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the network on screen came from, and the one name every view, the title and the
+    status bar call it by."""
+
+    kind: str  # "shipped" | "fresh" | "file"
+    name: str  # short: "pretrained 784-16-16-10", "new 784-16-16-10 (seed 0)", "mynet.npz"
+    detail: str = ""  # one sentence more: "shipped with nnstudio; 96.1 % on MNIST test"
+    path: str | None = None  # the file, for "file" and "shipped"
+    seed: int | None = None  # the seed of its initial weights, when known
+    accuracy: float | None = None  # test accuracy when saved (from the file), when known
+
+    @classmethod
+    def shipped(cls, sizes, path, accuracy=None) -> "Origin":
+        acc = f"; {100 * accuracy:.1f} % on MNIST test" if isinstance(accuracy, (int, float)) else ""
+        return cls("shipped", f"pretrained {sizes_text(sizes)}", f"shipped with nnstudio{acc}", str(path),
+                   accuracy=accuracy if isinstance(accuracy, (int, float)) else None)
+
+    @classmethod
+    def fresh(cls, sizes, seed) -> "Origin":
+        return cls("fresh", f"new {sizes_text(sizes)} (seed {seed})", f"random weights from seed {seed}",
+                   seed=seed)
+
+    @classmethod
+    def file(cls, path, sizes, seed=None, accuracy=None) -> "Origin":
+        p = Path(path)
+        acc = f"; {100 * accuracy:.1f} % on its test set when saved" if isinstance(accuracy, (int, float)) else ""
+        return cls("file", p.name, f"{sizes_text(sizes)} from {p}{acc}", str(p), seed=seed,
+                   accuracy=accuracy if isinstance(accuracy, (int, float)) else None)

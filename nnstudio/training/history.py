@@ -37,14 +37,13 @@ disk; RAM holds about 1 MB whatever the run's length, plus ~90 bytes per finishe
 
 Qt-free: the plots panel (``nnstudio.gui.views.plots``) draws what :meth:`TrainingHistory.trace` and
 :meth:`TrainingHistory.epoch_trace` return.  Not thread-safe: one thread (the GUI's) feeds it
-and reads it.
+and reads it.  The files on disk are :mod:`nnstudio.training._spool`'s; the arithmetic of the
+summary's units is :mod:`nnstudio.training._units`'s.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,6 +52,19 @@ from pathlib import Path
 import numpy as np
 
 from nnstudio._atomic import atomic_path
+from nnstudio.training._spool import (
+    DEFAULT_MAX_MB, MAX_MB_ENV, CsvExport, _close_files, _Level, _megabytes, _new_file, _read, _ReadFailed,
+    _temp_dir, _write, default_max_spool_bytes,
+)
+from nnstudio.training._units import (
+    _CNT, _MAX, _MIN, _SUM, _UNIT_BYTES, _X0, _X1, _combine, _moving_mean, _reduce_groups, _reduce_runs,
+    _units_of_rows,
+)
+
+__all__ = [
+    "COLUMNS", "STEP", "EPOCH", "BATCH", "SEEN", "COST", "LR", "BS", "ROW", "DEFAULT_MAX_MB", "MAX_MB_ENV",
+    "default_max_spool_bytes", "CsvExport", "Trace", "Epochs", "TrainingHistory",
+]
 
 COLUMNS = ("step", "epoch", "batch", "examples_seen", "cost", "learning_rate", "batch_size")
 STEP, EPOCH, BATCH, SEEN, COST, LR, BS = range(len(COLUMNS))
@@ -60,71 +72,6 @@ STEP, EPOCH, BATCH, SEEN, COST, LR, BS = range(len(COLUMNS))
 ROW = np.dtype([("step", "<i8"), ("epoch", "<i4"), ("batch", "<i4"), ("examples_seen", "<i8"),
                 ("cost", "<f8"), ("learning_rate", "<f8"), ("batch_size", "<i4")])
 _SEEN_OFFSET = ROW.fields["examples_seen"][1]
-# a summary unit: columns of a (k, 6) float64 array (a raw row is a unit of one mini-batch)
-_MIN, _MAX, _SUM, _CNT, _X0, _X1 = range(6)
-_UNIT_BYTES = 6 * 8
-_EMPTY_UNITS = np.empty((0, 6))
-#: the default cap on the history's temporary files, in MB (2**20 bytes), when
-#: ``NNSTUDIO_HISTORY_MAX_MB`` is not set (or is not a number >= 0)
-DEFAULT_MAX_MB = 4096.0
-MAX_MB_ENV = "NNSTUDIO_HISTORY_MAX_MB"
-
-
-def default_max_spool_bytes() -> float:
-    """``NNSTUDIO_HISTORY_MAX_MB`` (a number of MB >= 0, ``inf`` for no cap) in bytes, else
-    :data:`DEFAULT_MAX_MB` MB."""
-    text = os.environ.get(MAX_MB_ENV, "").strip()
-    try:
-        mb = float(text) if text else DEFAULT_MAX_MB
-    except ValueError:
-        mb = DEFAULT_MAX_MB
-    if not mb >= 0:  # negative or NaN
-        mb = DEFAULT_MAX_MB
-    return mb * 2**20
-
-
-def _megabytes(nbytes: float) -> str:
-    mb = nbytes / 2**20
-    if math.isinf(mb):
-        return "unlimited"
-    return f"{mb:,.0f} MB" if mb >= 10 else f"{mb:.3g} MB"
-
-
-def _temp_dir() -> str:
-    try:
-        return tempfile.gettempdir()
-    except OSError:
-        return "the temporary folder"
-
-
-@dataclass(frozen=True)
-class CsvExport:
-    """What :meth:`TrainingHistory.to_csv` wrote (also kept as :attr:`TrainingHistory.last_export`).
-
-    ``rows`` mini-batch rows are in the file out of the ``total`` recorded; when some are not
-    (the spool stopped, see :attr:`TrainingHistory.spool_error`), ``missing_rows`` is the row
-    range [r0, r1) left out, ``missing_steps`` the steps of its first and last row, and ``note``
-    a one-line sentence for the user.  The file itself is plain CSV: the rows before the gap,
-    then the rows after it (its ``step`` column jumps there)."""
-
-    path: Path
-    rows: int
-    total: int
-    missing_rows: tuple[int, int] | None = None
-    missing_steps: tuple[int, int] | None = None
-    note: str | None = None
-
-    @property
-    def complete(self) -> bool:
-        return self.missing_rows is None
-
-
-class _ReadFailed(Exception):
-    """A read of the history's own files failed during an export (not the export's file)."""
-
-    def __init__(self, error: OSError):
-        super().__init__(str(error))
-        self.error = error
 
 
 @dataclass(frozen=True)
@@ -148,74 +95,6 @@ class Trace:
     rows: tuple[int, int]
     unit: int
     source: str
-
-
-def _reduce_groups(u: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Units -> one unit per group of consecutive units beginning at ``starts``."""
-    out = np.empty((len(starts), 6))
-    out[:, _MIN] = np.fmin.reduceat(u[:, _MIN], starts)
-    out[:, _MAX] = np.fmax.reduceat(u[:, _MAX], starts)
-    out[:, _SUM] = np.add.reduceat(u[:, _SUM], starts)
-    out[:, _CNT] = np.add.reduceat(u[:, _CNT], starts)
-    out[:, _X0] = u[starts, _X0]
-    ends = np.empty_like(starts)
-    ends[:-1] = starts[1:] - 1
-    ends[-1] = len(u) - 1
-    out[:, _X1] = u[ends, _X1]
-    return out
-
-
-def _combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Units ``a`` followed by units ``b`` (same shapes) -> one unit each."""
-    out = np.empty(np.broadcast_shapes(a.shape, b.shape))
-    out[..., _MIN] = np.fmin(a[..., _MIN], b[..., _MIN])
-    out[..., _MAX] = np.fmax(a[..., _MAX], b[..., _MAX])
-    out[..., _SUM] = a[..., _SUM] + b[..., _SUM]
-    out[..., _CNT] = a[..., _CNT] + b[..., _CNT]
-    out[..., _X0] = a[..., _X0]
-    out[..., _X1] = b[..., _X1]
-    return out
-
-
-def _units_of_rows(rows: np.ndarray) -> np.ndarray:
-    c = rows["cost"]
-    ok = np.isfinite(c)
-    u = np.empty((len(rows), 6))
-    u[:, _MIN] = c
-    u[:, _MAX] = c
-    u[:, _SUM] = np.where(ok, c, 0.0)
-    u[:, _CNT] = ok
-    u[:, _X0] = rows["examples_seen"]
-    u[:, _X1] = u[:, _X0]
-    return u
-
-
-def _moving_mean(sums: np.ndarray, counts: np.ndarray, window: int) -> np.ndarray:
-    """Mean over the last ``window`` entries (fewer at the start); NaN where none is finite."""
-    cs = np.concatenate(([0.0], np.cumsum(sums)))
-    cn = np.concatenate(([0.0], np.cumsum(counts)))
-    hi = np.arange(1, len(sums) + 1)
-    lo = np.maximum(0, hi - max(1, window))
-    s, k = cs[hi] - cs[lo], cn[hi] - cn[lo]
-    out = np.full(len(sums), np.nan)
-    np.divide(s, k, out=out, where=k > 0)
-    return out
-
-
-def _close_files(files: list) -> None:
-    while files:
-        files.pop().close()
-
-
-class _Level:
-    """One level of the on-disk pyramid: records of ``F**k`` mini-batches each."""
-
-    __slots__ = ("file", "count", "tail")
-
-    def __init__(self, file):
-        self.file = file
-        self.count = 0  # complete records written
-        self.tail = _EMPTY_UNITS  # units of the level below not yet making a whole record
 
 
 class Epochs(Sequence):
@@ -320,7 +199,7 @@ class TrainingHistory:
         self.close()
 
     def _tempfile(self):
-        f = tempfile.TemporaryFile(prefix="nnstudio-history-", buffering=0)
+        f = _new_file()
         self._files.append(f)
         return f
 
@@ -524,14 +403,7 @@ class TrainingHistory:
         f = self.FANOUT
         m = len(u) // f * f
         if m:
-            g = u[:m].reshape(-1, f, 6)
-            rec = np.empty((m // f, 6))
-            rec[:, _MIN] = np.fmin.reduce(g[:, :, _MIN], axis=1)
-            rec[:, _MAX] = np.fmax.reduce(g[:, :, _MAX], axis=1)
-            rec[:, _SUM] = g[:, :, _SUM].sum(axis=1)
-            rec[:, _CNT] = g[:, :, _CNT].sum(axis=1)
-            rec[:, _X0] = g[:, 0, _X0]
-            rec[:, _X1] = g[:, -1, _X1]
+            rec = _reduce_runs(u[:m], f)
             _write(lv.file, rec)
             lv.count += len(rec)
             self._push(level + 1, rec)
@@ -881,27 +753,3 @@ class TrainingHistory:
                 f.write("".join(lines))
                 written += len(rows)
         return written
-
-
-def _write(f, arr: np.ndarray) -> None:
-    f.seek(0, 2)
-    view = memoryview(np.ascontiguousarray(arr).view(np.uint8).reshape(-1))
-    while len(view):
-        view = view[f.write(view):]
-
-
-def _read(f, dtype, i0: int, i1: int) -> np.ndarray:
-    """Items [i0, i1) of a spool of ``dtype`` items (None: summary units, 6 float64 each)."""
-    unit = _UNIT_BYTES if dtype is None else dtype.itemsize
-    k = max(0, i1 - i0)
-    out = np.empty((k, 6)) if dtype is None else np.empty(k, dtype)
-    if k:
-        f.seek(i0 * unit)
-        buf = memoryview(out.view(np.uint8).reshape(-1))
-        got = 0
-        while got < len(buf):
-            r = f.readinto(buf[got:])
-            if not r:
-                raise OSError("the training history's temporary file is shorter than expected")
-            got += r
-    return out

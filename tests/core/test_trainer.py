@@ -237,8 +237,18 @@ def test_weight_decay_shrinks_weights_not_biases():
         np.testing.assert_allclose(tr.network.biases[l], ref.biases[l] - 0.8 * gb[l], atol=1e-13)
 
 
-def test_fresh_start_flag():
-    tr = make()
-    assert tr.fresh_start is False  # unknown origin: whoever made the network says
-    tr.reset(seed=3)
-    assert tr.fresh_start is True
+def test_adopt_carries_the_run_on_from_other_weights():
+    """Weights changed from outside (an explorer step, an undo) mid-epoch: the run goes on from them,
+    in the same shuffle order, exactly as if they had been there all along."""
+    a, b = make(), make()
+    for _ in range(3):
+        a.step(), b.step()
+    other = Network(sizes=a.network.sizes, seed=9)
+    a.adopt(other.params)
+    b.network.set_params(other.params)
+    b._gen = None
+    ra, rb = a.step(), b.step()
+    assert (ra.epoch, ra.batch, ra.step) == (rb.epoch, rb.batch, rb.step) == (0, 3, 4)
+    assert np.array_equal(ra.indices, rb.indices)
+    for p, q in zip(a.network.params, b.network.params):
+        assert np.array_equal(p, q)

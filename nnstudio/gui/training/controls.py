@@ -12,7 +12,8 @@ import re
 from nnstudio.core.activations import ACTIVATIONS
 from nnstudio.gui.style import theme
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
-from nnstudio.gui.training.thread import FOLLOW_SPEED, SPEEDS
+from nnstudio.session.model import sizes_text
+from nnstudio.training.loop import FOLLOW_SPEED, SPEEDS
 
 DEFAULT_SIZES_TEXT = "784-16-16-10"
 COST_NAMES = ("quadratic", "cross-entropy")
@@ -41,10 +42,6 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     if any(s > 4096 for s in sizes[1:-1]):
         raise ValueError("hidden layers of more than 4096 neurons are not supported here")
     return sizes
-
-
-def sizes_text(sizes) -> str:
-    return "-".join(str(int(s)) for s in sizes)
 
 
 def speed_text(bps: float) -> str:
@@ -499,6 +496,3 @@ class TrainingControls(QtWidgets.QWidget):
         combo.blockSignals(False)
         if info:
             self.dataset_info.setText(info)
-
-    def current_dataset(self) -> str:
-        return str(self.dataset_input.currentData())

@@ -10,11 +10,13 @@ import pytest
 from helpers_gui import no_epoch_limit, button, click, key, settle, type_into, until_paused
 
 from nnstudio.core import Network, load_model, save_model
+from nnstudio.gui.window import docks as mw_docks
 from nnstudio.gui.window import mainwindow as mw
 from nnstudio.gui.views.base import StudioView
 from nnstudio.gui.window.mainwindow import MainWindow, Placeholder, make_settings
 from nnstudio.gui.views.plots import BS, LR, STEP
 from nnstudio.gui.qt import QtGui, QtWidgets, Qt
+from nnstudio.gui.style import theme
 from nnstudio.session.model import InputExample
 
 # the offscreen platform (tests) cannot apply a top-level window's size hints; harmless
@@ -76,7 +78,7 @@ def make_window(qtbot, settings_dir):
     yield make
     for w in made:
         w.close()
-        assert not w.training.thread.isRunning()
+        assert not w.session.worker.alive
         w.deleteLater()
     QtWidgets.QApplication.processEvents()
 
@@ -155,9 +157,9 @@ def test_window_appears_before_the_dataset_is_loaded(qtbot, make_window):
     assert not w.actions.play.isEnabled()
     with qtbot.waitSignal(w.datasetReady, timeout=30000):
         w.start()
-        assert w.load_progress.isVisible()  # progress shown while the data loads in a thread
-        assert w.state_label.text() == "Loading data"
-    qtbot.waitUntil(lambda: w.actions.play.isEnabled() and not w.load_progress.isVisible())
+        assert w.status.load_progress.isVisible()  # progress shown while the data loads in a thread
+        assert w.status.state_label.text() == "Loading data"
+    qtbot.waitUntil(lambda: w.actions.play.isEnabled() and not w.status.load_progress.isVisible())
     assert w.dataset.name == "mnist-sample"
 
 
@@ -170,7 +172,7 @@ def test_step_batch_adds_exactly_one_point(qtbot, window):
     qtbot.wait(50)
     assert w.plots.point_count() == 1 and w.history.n == 1
     assert w.latest_snapshot.step == 1
-    r = w._last_report
+    r = w.session.last_report
     assert (r.step, r.epoch, r.batch) == (1, 0, 0)
     # the stepped batch's first example became the current input
     qtbot.waitUntil(lambda: w.current_input is not None and w.current_input.source.startswith("mini-batch"))
@@ -180,7 +182,7 @@ def test_step_batch_adds_exactly_one_point(qtbot, window):
     until_paused(qtbot, w, lambda: key(qtbot, w, Qt.Key.Key_N))
     assert w.history.n == 2
     qtbot.waitUntil(lambda: w.plots.point_count() == 2)
-    assert "batch     2/400" in w.status_labels["batch"].text()
+    assert "batch     2/400" in w.status.labels["batch"].text()
 
 
 def test_step_epoch_advances_exactly_one_epoch(qtbot, window):
@@ -204,7 +206,7 @@ def test_play_then_pause_stops_training(qtbot, window):
     assert button(w, "playPauseButton").text() == "Play"
     n = w.history.n
     qtbot.wait(100)
-    assert w.history.n == n and w.worker.state == "paused"
+    assert w.history.n == n and w.session.run_state == "paused"
     steps = w.history.column(STEP)
     assert np.array_equal(steps, np.arange(1, n + 1))  # every mini-batch arrived, in order
     qtbot.waitUntil(lambda: w.plots.point_count() == n)
@@ -247,18 +249,18 @@ def test_learning_rate_typed_mid_run_applies_at_the_next_batch(qtbot, window):
     type_into(qtbot, lr, number(lr, 0.5))
     assert lr.value() == 0.5
     until_paused(qtbot, w, lambda: key(qtbot, w, Qt.Key.Key_N))
-    assert w._last_report.learning_rate == 0.5
+    assert w.session.last_report.learning_rate == 0.5
     # running: the reports switch once from the old value to the new one
     click(qtbot, w, "playPauseButton")
     qtbot.waitUntil(lambda: w.history.n > 20, timeout=10000)
     type_into(qtbot, lr, number(lr, 0.25))
-    qtbot.waitUntil(lambda: w._last_report.learning_rate == 0.25, timeout=10000)
+    qtbot.waitUntil(lambda: w.session.last_report.learning_rate == 0.25, timeout=10000)
     until_paused(qtbot, w, lambda: click(qtbot, w, "playPauseButton"))
     lrs = list(w.history.column(LR))
     assert lrs[0] == 0.5
     switch = lrs.index(0.25)
     assert set(lrs[:switch]) == {0.5} and set(lrs[switch:]) == {0.25}
-    assert w.status_labels["lr"].text() == "η 0.25"
+    assert w.status.labels["lr"].text() == "η 0.25"
 
 
 def test_batch_size_change_applies_at_the_next_batch(qtbot, window):
@@ -266,7 +268,7 @@ def test_batch_size_change_applies_at_the_next_batch(qtbot, window):
     bs = w.findChild(QtWidgets.QSpinBox, "batchSizeInput")
     type_into(qtbot, bs, "32")
     until_paused(qtbot, w, lambda: key(qtbot, w, Qt.Key.Key_N))
-    assert w._last_report.batch_size == 32 and len(w._last_report.indices) == 32
+    assert w.session.last_report.batch_size == 32 and len(w.session.last_report.indices) == 32
     assert w.history.column(BS)[-1] == 32
 
 
@@ -281,11 +283,11 @@ def test_slow_motion_shows_every_batch(qtbot, window):
     assert w.controls.speed() == 5 and "5 mini-batches/s" in w.controls.speed_label.text()
     seen = []
     record = seen.append
-    w.worker.snapshotReady.connect(record)
+    w.session.events.network.connect(record)
     click(qtbot, w, "playPauseButton")
     qtbot.waitUntil(lambda: w.history.n >= 3, timeout=5000)
     until_paused(qtbot, w, lambda: click(qtbot, w, "playPauseButton"))
-    w.worker.snapshotReady.disconnect(record)
+    w.session.events.network.disconnect(record)
     assert w.history.n < 8  # 5 per second, not full speed
     assert set(w.history.column(STEP).astype(int)) <= {s.step for s in seen}
 
@@ -294,9 +296,9 @@ def test_closing_mid_run_leaves_no_thread(qtbot, make_window):
     w = make_window()
     click(qtbot, w, "playPauseButton")
     qtbot.waitUntil(lambda: w.history.n > 10, timeout=10000)
-    assert w.training.thread.isRunning()
+    assert w.session.worker.alive
     w.close()
-    assert not w.training.thread.isRunning() and w.training.thread.isFinished()
+    assert not w.session.worker.alive
 
 
 def test_500_random_actions_never_raise_or_deadlock(qtbot, window):
@@ -324,7 +326,7 @@ def test_500_random_actions_never_raise_or_deadlock(qtbot, window):
         qtbot.wait(rng.choice([0, 0, 1, 5]))
     # still responsive: pause lands, a step is exactly one batch, the history is consistent
     until_paused(qtbot, w, w.pause)
-    if w.worker.state != "finished":
+    if w.session.run_state != "finished":
         n = w.history.n
         until_paused(qtbot, w, lambda: click(qtbot, w, "stepBatchButton"))
         assert w.history.n == n + 1
@@ -475,7 +477,8 @@ def test_settings_survive_garbage(qtbot, make_window, settings_dir):
     )
     w = make_window()
     assert w.dataset.name == "mnist-sample"
-    assert lr_input(w).value() == 1.5 and w.controls.batch_input.value() == 1
+    # unusable values fall back to their defaults (and the user is told once)
+    assert lr_input(w).value() == 1.5 and w.controls.batch_input.value() == 10
     assert w.controls.sizes_input.text() == "784-16-16-10"
     assert "gone" in w.statusBar().currentMessage() or w.dataset_key == "mnist-sample"
 
@@ -523,9 +526,9 @@ def test_save_open_and_bad_model_files(qtbot, window, tmp_path, monkeypatch):
 
 
 def test_open_pretrained_when_missing_says_so(qtbot, window, tmp_path, monkeypatch):
-    import nnstudio.cli as cli
+    import nnstudio.session.session as session_mod
 
-    monkeypatch.setattr(cli, "shipped_model_path", lambda: tmp_path / "missing.npz")
+    monkeypatch.setattr(session_mod, "shipped_model_path", lambda: tmp_path / "missing.npz")
     window.open_pretrained_action.trigger()
     level, title, text = window.messages[-1]
     assert level == "info" and "no pretrained network yet" in text and "missing.npz" in text
@@ -534,7 +537,7 @@ def test_open_pretrained_when_missing_says_so(qtbot, window, tmp_path, monkeypat
     # and when it exists, it opens
     path = tmp_path / "pre.npz"
     save_model(Network(seed=3), path)
-    monkeypatch.setattr(cli, "shipped_model_path", lambda: path)
+    monkeypatch.setattr(session_mod, "shipped_model_path", lambda: path)
     until_paused(qtbot, window, window.open_pretrained_action.trigger)
     assert np.array_equal(window.latest_snapshot.network.params[0], Network(seed=3).params[0])
 
@@ -574,7 +577,7 @@ def test_divergence_pauses_and_says_what_to_change(qtbot, window, tmp_path, monk
     qtbot.waitUntil(lambda: any(m[1] == "Training diverged" for m in w.messages), timeout=10000)
     text = next(m[2] for m in w.messages if m[1] == "Training diverged")
     assert "Lower the learning rate" in text and "η = 0.15" in text
-    qtbot.waitUntil(lambda: w.worker.state == "paused")
+    qtbot.waitUntil(lambda: w.session.run_state == "paused")
     assert button(w, "playPauseButton").text() == "Play"
     assert all(np.isfinite(p).all() for p in w.latest_snapshot.network.params)
 
@@ -641,13 +644,13 @@ def test_views_get_dataset_snapshots_and_inputs(qtbot, make_window):
         click(qtbot, w, "stepBatchButton")
     got = d.kinds("input")[-1]
     assert got.source.startswith("mini-batch ") and got.split == "train"
-    assert got.index == int(w._last_report.indices[0])
-    assert np.array_equal(got.extra["batch_indices"], w._last_report.indices)
+    assert got.index == int(w.session.last_report.indices[0])
+    assert np.array_equal(got.extra["batch_indices"], w.session.last_report.indices)
 
 
 def test_missing_views_get_labelled_placeholders(qtbot, make_window, monkeypatch):
-    specs = tuple((k, "nnstudio.gui.no_such_module_" + k, c, t) for k, _m, c, t in mw.VIEW_SPECS)
-    monkeypatch.setattr(mw, "VIEW_SPECS", specs)
+    specs = tuple((k, "nnstudio.gui.no_such_module_" + k, c, t) for k, _m, c, t in mw_docks.VIEW_SPECS)
+    monkeypatch.setattr(mw_docks, "VIEW_SPECS", specs)
     w = make_window(load_views=True)
     for key, _m, _c, title in specs:
         v = w.views[key]
@@ -673,12 +676,12 @@ def test_light_theme_toggle(qtbot, window, app_look):
     light = w.findChild(QtGui.QAction, "lightThemeAction")
     light.trigger()
     pal = QtWidgets.QApplication.instance().palette()
-    assert pal.color(QtGui.QPalette.ColorRole.Window).name() == mw.theme.LIGHT["BACKGROUND"]
+    assert pal.color(QtGui.QPalette.ColorRole.Window).name() == theme.LIGHT["BACKGROUND"]
     img = w.plots.cost_plot.grab().toImage()
     assert QtGui.QColor(img.pixel(3, 3)).lightness() > 200
     light.trigger()
     pal = QtWidgets.QApplication.instance().palette()
-    assert pal.color(QtGui.QPalette.ColorRole.Window).name() == mw.theme.BACKGROUND
+    assert pal.color(QtGui.QPalette.ColorRole.Window).name() == theme.BACKGROUND
     img = w.plots.cost_plot.grab().toImage()
     assert QtGui.QColor(img.pixel(3, 3)).lightness() < 60
 

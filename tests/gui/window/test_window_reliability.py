@@ -49,7 +49,7 @@ def make_window(qtbot, tmp_path, monkeypatch):
     yield make
     for w in made:
         w.close()  # (a programmatic close: never asks)
-        assert not w.training.thread.isRunning()
+        assert not w.session.worker.alive
         w.deleteLater()
     QtWidgets.QApplication.processEvents()
 
@@ -85,7 +85,7 @@ def back_to_window(qtbot, w):
 
 
 def all_qthreads(w):
-    threads = [w.training.thread, *w.findChildren(QtCore.QThread)]
+    threads = list(w.findChildren(QtCore.QThread))
     for v in w.views.values():
         threads += list(getattr(v, "_tasks", ()))
     return threads
@@ -230,7 +230,7 @@ def test_closing_mid_download_leaves_no_thread_and_nothing_partial(qtbot, make_w
         c.setFocus()
         qtbot.keyClick(c, Qt.Key.Key_Down)
         qtbot.waitUntil(lambda: bool(mirror.requests), timeout=10000)
-        assert w._loader is not None and w._loader.isRunning()
+        assert w.session.loading_key is not None and w.session.runner.running() == 1
         threads = all_qthreads(w)
         t0 = time.perf_counter()
         w.close()
@@ -336,7 +336,7 @@ def test_divergence_in_the_window_pauses_restores_and_shows_no_nan(qtbot, make_w
 
     w = make_window(view_factories={"diagram": DiagramView})
     net = diverge(qtbot, w, tmp_path, monkeypatch)
-    assert w.worker.state == "paused" and not w._running
+    assert w.session.run_state == "paused" and not w.actions.play.text() == "Pause"
     text = next(m[2] for m in w.messages if m[1] == "Training diverged")
     assert "learning rate" in text and "Lower the learning rate" in text
     assert "learning rate" in w.statusBar().currentMessage()
@@ -396,13 +396,13 @@ def test_quitting_with_unsaved_training_asks(qtbot, window, tmp_path, monkeypatc
     quit_action = w.findChild(type(w.open_action), "quitAction")
     until_paused(qtbot, w, lambda: key(qtbot, w, Qt.Key.Key_N))
     quit_action.trigger()
-    assert asked == [1] and w.isVisible() and w.training.thread.isRunning()  # cancelled: still open
+    assert asked == [1] and w.isVisible() and w.session.worker.alive  # cancelled: still open
     # the window system's close button sends a spontaneous close event: it asks too (the
     # offscreen platform cannot send one, so the event is built and marked by hand)
     ev = QtGui.QCloseEvent()
     ev.spontaneous = lambda: True
     w.closeEvent(ev)
-    assert asked == [1, 1] and not ev.isAccepted() and w.isVisible() and w.training.thread.isRunning()
+    assert asked == [1, 1] and not ev.isAccepted() and w.isVisible() and w.session.worker.alive
     asked.pop()
     # "save" with a failing save keeps the window open too
     answers[0] = "save"
@@ -414,7 +414,7 @@ def test_quitting_with_unsaved_training_asks(qtbot, window, tmp_path, monkeypatc
     monkeypatch.setattr(w, "ask_save_path", lambda *a: str(path))
     quit_action.trigger()
     assert len(asked) == 3 and path.is_file() and not w.isVisible()
-    assert not w.training.thread.isRunning()
+    assert not w.session.worker.alive
 
 
 @pytest.mark.parametrize("button,answer", [("Save", "save"), ("Discard", "discard"), ("Cancel", "cancel")])
@@ -459,7 +459,7 @@ def test_quit_asks_only_when_trained_since_the_last_save(qtbot, make_window, tmp
     assert not w2.has_unsaved_training()
     until_paused(qtbot, w2, lambda: key(qtbot, w2, Qt.Key.Key_N))
     w2.findChild(type(w2.open_action), "quitAction").trigger()
-    assert asked == [2] and not w2.isVisible() and not w2.training.thread.isRunning()
+    assert asked == [2] and not w2.isVisible() and not w2.session.worker.alive
 
 
 # ----------------------------------------------------------------------------------- threads
@@ -478,7 +478,7 @@ def test_closing_mid_epoch_leaves_no_thread(qtbot, make_window):
     settle(qtbot, w)
     key(qtbot, w, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: w.history.n > 20, timeout=10000)
-    assert w.worker.state == "running"
+    assert w.session.run_state == "running"
     threads = all_qthreads(w)
     w.close()
     assert_no_thread_left(qtbot, threads, before)
@@ -545,7 +545,7 @@ def test_1000_random_actions_with_architecture_and_dataset_changes(qtbot, window
         else:
             action()
         done += 1
-        archs.add(w._arch["sizes"])
+        archs.add(w.session.network.sizes)
         if done % 50 == 0:
             w.activateWindow()
         qtbot.wait(rng.choice([0, 0, 1, 3]))
@@ -554,10 +554,10 @@ def test_1000_random_actions_with_architecture_and_dataset_changes(qtbot, window
     assert {d.n_train for d in loaded} == {4000, 120} and len(loaded) >= 4
     assert len(archs) >= 3
     # still responsive and consistent
-    qtbot.waitUntil(lambda: w._loader is None, timeout=15000)
+    qtbot.waitUntil(lambda: w.session.loading_key is None, timeout=15000)
     w.activateWindow()
     until_paused(qtbot, w, w.pause)
-    if w.worker.state != "finished":
+    if w.session.run_state != "finished":
         n = w.history.n
         until_paused(qtbot, w, lambda: click(qtbot, w, "stepBatchButton"))
         assert w.history.n == n + 1

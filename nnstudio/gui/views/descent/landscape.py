@@ -16,7 +16,6 @@ The maths is in :mod:`nnstudio.components.landscape`; this module only draws and
 from __future__ import annotations
 
 import sys
-import threading
 import time
 
 import numpy as np
@@ -33,68 +32,19 @@ from nnstudio.components.landscape import (
     training_subset,
 )
 from nnstudio.gui.style import theme
+from nnstudio.gui.tasks import Task
 from nnstudio.gui.views.base import StudioView
 from nnstudio.gui.views.descent.playground import segments_xy
 from nnstudio.gui.qt import QtCore, QtWidgets, Qt, Signal, Slot, pg
 
 FULL_COLOR = "#58c4dd"  # 3b1b blue: full-batch gradient descent
 SGD_COLOR = theme.ACCENT  # yellow: SGD
-PATH_COLOR = "#ffffff"
 MODE_LABELS = {
     "random": "Two random directions (filter-normalised)",
     "gradient": "Downhill (−∇C) and a random direction",
     "pca": "The training path's main directions (PCA)",
 }
 DEFAULT_SPAN = {"random": 1.0, "gradient": 0.1, "pca": 1.0}
-
-
-class Task(QtCore.QThread):
-    """A function run in a worker thread; it may check :meth:`cancelled` and report progress.
-
-    ``fn(task)`` returns the result; raising :class:`Cancelled` (or being cancelled) ends it
-    quietly; any other exception becomes a one-line :attr:`failed` message.
-    """
-
-    progress = Signal(int, int)
-    point = Signal(str, object)
-    succeeded = Signal(object)
-    failed = Signal(str)
-
-    def __init__(self, fn, parent=None):
-        super().__init__(parent)
-        self._fn = fn
-        self._cancel = threading.Event()
-        self.seconds = 0.0
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    def checkpoint(self) -> bool:
-        """For the worker, between chunks of work: let the GUI thread have the GIL, then say
-        whether to stop.  (``time.sleep(0)`` releases the GIL, so a waiting GUI thread gets it
-        at once instead of after the interpreter's 5 ms switch interval.)"""
-        time.sleep(0)
-        return self._cancel.is_set()
-
-    def run(self) -> None:
-        t0 = time.perf_counter()
-        try:
-            result = self._fn(self)
-        except Cancelled:
-            return
-        except (ValueError, MemoryError, np.linalg.LinAlgError) as e:
-            self.failed.emit(str(e).splitlines()[0] if str(e) else type(e).__name__)
-            return
-        except Exception as e:  # a worker must never take the app down; say what happened in one line
-            self.failed.emit(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
-            return
-        finally:
-            self.seconds = time.perf_counter() - t0
-        if not self._cancel.is_set():
-            self.succeeded.emit(result)
 
 
 def _cost_colormap() -> "pg.ColorMap":
@@ -127,6 +77,7 @@ class LandscapeView(StudioView):
         self._network: Network | None = None
         self._own_network = False
         self._step = 0
+        self._run = (0, 0)  # (generation, edits) of the last snapshot
         self._dataset = None
         self._ring = TrajectoryRing(ring_capacity)
         self.landscape = None
@@ -332,7 +283,16 @@ class LandscapeView(StudioView):
         self._own_network = False
         self._step = int(snapshot.step)
         flat = net.flat_parameters()
-        if self._ring.last_step is not None and self._step < self._ring.last_step:  # a rewind or a reset
+        run = (getattr(snapshot, "generation", 0), getattr(snapshot, "edits", 0))
+        if run != self._run:  # another run (rewind, reset, another network) or weights changed by hand
+            new_network = run[0] != self._run[0]
+            self._run = run
+            self._ring.clear()
+            self._path_xy = np.empty((0, 2))
+            self._path_steps = np.empty(0, dtype=np.int64)
+            if new_network and self.landscape is not None:
+                self._clear_landscape()  # a slice through other weights means nothing for these
+        elif self._ring.last_step is not None and self._step < self._ring.last_step:
             self._path_xy = np.empty((0, 2))
             self._path_steps = np.empty(0, dtype=np.int64)
         kept = self._ring.add(flat, self._step)

@@ -61,20 +61,6 @@ def _landscape_colormap() -> "pg.ColorMap":
     )
 
 
-def rank_image(Z: np.ndarray) -> np.ndarray:
-    """Values mapped to 0..1 by rank (area-uniform colours, like the quantile contour levels)."""
-    z = np.asarray(Z, float)
-    flat = z.ravel()
-    finite = np.isfinite(flat)
-    out = np.ones_like(flat)
-    if finite.any():
-        order = np.argsort(flat[finite], kind="stable")
-        ranks = np.empty(order.size)
-        ranks[order] = np.linspace(0.0, 1.0, order.size)
-        out[finite] = ranks
-    return out.reshape(z.shape)
-
-
 def segments_xy(segs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Segment arrays (k, 2, 2) to x, y arrays for ``connect='pairs'``."""
     if not segs:

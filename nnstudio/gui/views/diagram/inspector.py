@@ -13,24 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 from nnstudio.components.diagram import DiagramModel, brightness, describe_neuron, image_side
-from nnstudio.gui.style import theme
-from nnstudio.gui.views.base import StudioView
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
+from nnstudio.gui.style import theme
+from nnstudio.gui.style.paint import pixel_font, qcolor, signed_qimage
+from nnstudio.gui.views.base import StudioView
+from nnstudio.gui.views.diagram.style import TOOLBAR_STYLE
 from nnstudio.session.model import InputExample
-
-
-def _qc(c, alpha=None) -> QtGui.QColor:
-    col = QtGui.QColor(c) if isinstance(c, str) else QtGui.QColor(*[int(v) for v in c])
-    if alpha is not None:
-        col.setAlpha(int(alpha))
-    return col
-
-
-def _font(px: float, bold: bool = False) -> QtGui.QFont:
-    f = QtGui.QFont()
-    f.setPixelSize(max(6, int(round(px))))
-    f.setBold(bold)
-    return f
 
 
 def weight_colors(w: np.ndarray, scale: float | None = None) -> list[QtGui.QColor]:
@@ -114,10 +102,10 @@ class BarChart(QtWidgets.QWidget):
 
     def paintEvent(self, e) -> None:
         p = QtGui.QPainter(self)
-        p.fillRect(self.rect(), _qc(theme.PANEL))
-        p.setFont(_font(11))
+        p.fillRect(self.rect(), qcolor(theme.PANEL))
+        p.setFont(pixel_font(11))
         if not self.values.size:
-            p.setPen(_qc(theme.MUTED))
+            p.setPen(qcolor(theme.MUTED))
             p.drawText(QtCore.QRectF(self.rect()).adjusted(8, 4, -8, -4),
                        Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.message)
             p.end()
@@ -128,7 +116,7 @@ class BarChart(QtWidgets.QWidget):
         def ymap(v):
             return area.bottom() - (v - lo) / (hi - lo) * area.height()
 
-        p.setPen(QtGui.QPen(_qc(theme.MUTED), 1))
+        p.setPen(QtGui.QPen(qcolor(theme.MUTED), 1))
         for v in sorted({lo, hi, 0.0} if lo <= 0 <= hi else {lo, hi}):
             y = ymap(v)
             p.drawText(QtCore.QRectF(0, y - 8, area.left() - 5, 16),
@@ -138,10 +126,10 @@ class BarChart(QtWidgets.QWidget):
             p.drawLine(QtCore.QLineF(area.left(), ymap(0.0), area.right(), ymap(0.0)))
         p.setPen(Qt.PenStyle.NoPen)
         for i in range(self.values.size):
-            p.setBrush(self.colors[i] if i < len(self.colors) else _qc(theme.TEXT))
+            p.setBrush(self.colors[i] if i < len(self.colors) else qcolor(theme.TEXT))
             p.drawRect(self.bar_rect(i))
         if self.highlight is not None and 0 <= self.highlight < self.values.size:
-            p.setPen(QtGui.QPen(_qc(theme.ACCENT), 2))
+            p.setPen(QtGui.QPen(qcolor(theme.ACCENT), 2))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(self.bar_rect(self.highlight).adjusted(-1, -1, 1, 1))
         if self.labels:
@@ -151,7 +139,7 @@ class BarChart(QtWidgets.QWidget):
             widest = max(fm.horizontalAdvance(str(t)) for t in self.labels)
             every = max(1, int(np.ceil((widest + 3) / bw)))
             for i in range(0, n, every):
-                p.setPen(_qc(theme.ACCENT if i == self.highlight else theme.TEXT))
+                p.setPen(qcolor(theme.ACCENT if i == self.highlight else theme.TEXT))
                 p.drawText(QtCore.QRectF(area.left() + i * bw - 20 + bw / 2, area.bottom() + 2, 40, 16),
                            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, str(self.labels[i]))
         p.end()
@@ -185,9 +173,7 @@ class WeightImage(QtWidgets.QWidget):
         self.w = np.asarray(w2d, dtype=np.float64)
         s = float(np.abs(self.w).max()) if scale is None and self.w.size else (scale or 1.0)
         self.scale = s if np.isfinite(s) and s > 0 else 1.0
-        rgb = np.ascontiguousarray(theme.weight_image(self.w, self.scale))
-        h, w = rgb.shape[:2]
-        self._img = QtGui.QImage(rgb.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888).copy()
+        self._img = signed_qimage(self.w, self.scale)
         self.update()
 
     def image_rect(self) -> QtCore.QRectF:
@@ -196,22 +182,22 @@ class WeightImage(QtWidgets.QWidget):
 
     def paintEvent(self, e) -> None:
         p = QtGui.QPainter(self)
-        p.fillRect(self.rect(), _qc(theme.PANEL))
+        p.fillRect(self.rect(), qcolor(theme.PANEL))
         r = self.image_rect()
         if self._img is not None:
             p.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, False)
             p.drawImage(r, self._img)
-        p.setPen(QtGui.QPen(_qc(theme.MUTED), 1))
+        p.setPen(QtGui.QPen(qcolor(theme.MUTED), 1))
         p.drawRect(r.adjusted(-1, -1, 1, 1))
         # colour bar: −s (red) … 0 (black) … +s (blue)
         bar = QtCore.QRectF(r.left(), r.bottom() + 8, r.width(), 9)
         g = QtGui.QLinearGradient(bar.topLeft(), bar.topRight())
-        g.setColorAt(0.0, _qc(theme.NEGATIVE))
+        g.setColorAt(0.0, qcolor(theme.NEGATIVE))
         g.setColorAt(0.5, QtGui.QColor(0, 0, 0))
-        g.setColorAt(1.0, _qc(theme.POSITIVE))
+        g.setColorAt(1.0, qcolor(theme.POSITIVE))
         p.fillRect(bar, g)
-        p.setFont(_font(11))
-        p.setPen(_qc(theme.TEXT))
+        p.setFont(pixel_font(11))
+        p.setPen(qcolor(theme.TEXT))
         lab = QtCore.QRectF(bar.left(), bar.bottom() + 2, bar.width(), 16)
         p.drawText(lab, Qt.AlignmentFlag.AlignLeft, f"−{self.scale:.3f}")
         p.drawText(lab, Qt.AlignmentFlag.AlignHCenter, "0")
@@ -253,14 +239,14 @@ class NeuronInspector(StudioView):
         self._batch_idx = None
 
         self.header = QtWidgets.QLabel("Click a neuron in the diagram")
-        self.header.setFont(_font(17, bold=True))
+        self.header.setFont(pixel_font(17, bold=True))
         self.values = QtWidgets.QLabel("")
         self.values.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         mono = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont)
         mono.setPixelSize(14)
         self.values.setFont(mono)
         self.weights_title = QtWidgets.QLabel("Incoming weights")
-        self.weights_title.setFont(_font(14, bold=True))
+        self.weights_title.setFont(pixel_font(14, bold=True))
         self.times_input = QtWidgets.QCheckBox("× input  (each weight times its input activation: what adds up to z)")
         self.weight_image = WeightImage()
         self.weight_bars = BarChart()
@@ -270,7 +256,7 @@ class NeuronInspector(StudioView):
         self.weights_note = QtWidgets.QLabel("")
         self.weights_note.setWordWrap(True)
         self.batch_title = QtWidgets.QLabel("Activation over the current mini-batch")
-        self.batch_title.setFont(_font(14, bold=True))
+        self.batch_title.setFont(pixel_font(14, bold=True))
         self.batch_chart = BarChart(symmetric=False)
         self.batch_note = QtWidgets.QLabel("")
         self.batch_note.setWordWrap(True)
@@ -290,11 +276,9 @@ class NeuronInspector(StudioView):
         lay.addWidget(self.batch_note)
         self.setAutoFillBackground(True)
         pal = self.palette()
-        pal.setColor(QtGui.QPalette.ColorRole.Window, _qc(theme.BACKGROUND))
-        pal.setColor(QtGui.QPalette.ColorRole.WindowText, _qc(theme.TEXT))
+        pal.setColor(QtGui.QPalette.ColorRole.Window, qcolor(theme.BACKGROUND))
+        pal.setColor(QtGui.QPalette.ColorRole.WindowText, qcolor(theme.TEXT))
         self.setPalette(pal)
-        from nnstudio.gui.views.diagram.view import TOOLBAR_STYLE
-
         self.setStyleSheet(TOOLBAR_STYLE)
         self.times_input.toggled.connect(lambda _b: self.refresh())
         self.batch_chart.barClicked.connect(self._batch_bar_clicked)
@@ -469,7 +453,7 @@ class InspectorDialog(QtWidgets.QDialog):
         self.setWindowTitle("Neuron inspector")
         self.resize(560, 760)
         pal = self.palette()
-        pal.setColor(QtGui.QPalette.ColorRole.Window, _qc(theme.BACKGROUND))
+        pal.setColor(QtGui.QPalette.ColorRole.Window, qcolor(theme.BACKGROUND))
         self.setPalette(pal)
         self.inspector.neuronChanged.connect(self._retitle)
 

@@ -14,16 +14,11 @@ import math
 import numpy as np
 
 from nnstudio.components.diagram import DiagramModel, image_side
-from nnstudio.gui.style import theme
-from nnstudio.gui.views.base import StudioView
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
-
-
-def _qc(c, alpha=None) -> QtGui.QColor:
-    col = QtGui.QColor(c) if isinstance(c, str) else QtGui.QColor(*[int(v) for v in c])
-    if alpha is not None:
-        col.setAlpha(int(alpha))
-    return col
+from nnstudio.gui.style import theme
+from nnstudio.gui.style.paint import pixel_font, qcolor, to_qimage
+from nnstudio.gui.views.base import StudioView
+from nnstudio.gui.views.diagram.style import TOOLBAR_STYLE
 
 
 def weight_tiles(w: np.ndarray, side: int, shared: bool) -> np.ndarray:
@@ -98,29 +93,25 @@ class GalleryCanvas(QtWidgets.QWidget):
             self._mosaic = None
         else:
             tiles = weight_tiles(self.model.network.weights[0], side, self.shared_scale)
-            strip = np.ascontiguousarray(tiles.transpose(1, 0, 2, 3).reshape(side, n * side, 3))
-            self._mosaic = QtGui.QImage(strip.data, n * side, side, 3 * n * side,
-                                        QtGui.QImage.Format.Format_RGB888).copy()
+            self._mosaic = to_qimage(tiles.transpose(1, 0, 2, 3).reshape(side, n * side, 3))
         self._dirty = False
 
     def paintEvent(self, e) -> None:
         if self._dirty:
             self._build()
         p = QtGui.QPainter(self)
-        p.fillRect(self.rect(), _qc(theme.BACKGROUND))
+        p.fillRect(self.rect(), qcolor(theme.BACKGROUND))
         n, side = self.count, self.side
         if not n:
-            p.setPen(_qc(theme.MUTED))
+            p.setPen(qcolor(theme.MUTED))
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                        "No network yet" if self.model.network is None else "The input is not an image")
             p.end()
             return
         br = self.model.layer_brightness(1)
         p.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, False)
-        font = QtGui.QFont()
         _, _, tile, _, strip, _, _ = self.grid()
-        font.setPixelSize(int(np.clip(tile / 5, 9, 13)))
-        p.setFont(font)
+        p.setFont(pixel_font(int(np.clip(tile / 5, 9, 13))))
         for i in range(n):
             r = self.tile_rect(i)
             p.drawImage(r, self._mosaic, QtCore.QRectF(i * side, 0, side, side))
@@ -128,11 +119,11 @@ class GalleryCanvas(QtWidgets.QWidget):
             if br is not None:
                 g = int(round(float(br[i]) * 255))
                 p.fillRect(QtCore.QRectF(s.left(), s.top(), s.height(), s.height()), QtGui.QColor(g, g, g))
-            p.setPen(_qc(theme.MUTED))
+            p.setPen(qcolor(theme.MUTED))
             p.drawText(s.adjusted(s.height() + 3, -2, 0, 2), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                        str(i))
             if i == self.selected or i == self._hover:
-                p.setPen(QtGui.QPen(_qc(theme.ACCENT) if i == self.selected else QtGui.QColor(255, 255, 255), 2))
+                p.setPen(QtGui.QPen(qcolor(theme.ACCENT) if i == self.selected else QtGui.QColor(255, 255, 255), 2))
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.drawRect(r.adjusted(-2, -2, 2, 2))
         p.end()
@@ -199,10 +190,8 @@ class WeightsGalleryView(StudioView):
         lay.addWidget(self.canvas, 1)
         self.setAutoFillBackground(True)
         pal = self.palette()
-        pal.setColor(QtGui.QPalette.ColorRole.Window, _qc(theme.BACKGROUND))
+        pal.setColor(QtGui.QPalette.ColorRole.Window, qcolor(theme.BACKGROUND))
         self.setPalette(pal)
-        from nnstudio.gui.views.diagram.view import TOOLBAR_STYLE
-
         self.setStyleSheet(TOOLBAR_STYLE)
         self.shared_check.toggled.connect(self._set_shared)
         self.canvas.tileClicked.connect(self._clicked)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnstudio.gui.style import theme
+from nnstudio.gui.style.paint import draw_pixels, mix, scaled_font, to_qimage
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from nnstudio.gui.widgets.output_bars import OutputBars
 
@@ -20,48 +21,8 @@ _PANEL = QtGui.QColor(theme.PANEL)
 _TEXT = QtGui.QColor(theme.TEXT)
 _MUTED = QtGui.QColor(theme.MUTED)
 _ACCENT = QtGui.QColor(theme.ACCENT)
-_GOOD = QtGui.QColor(theme.GOOD)
-_BAD = QtGui.QColor(theme.BAD)
 _BLUE = QtGui.QColor(*theme.POSITIVE)
 _RED = QtGui.QColor(*theme.NEGATIVE)
-
-
-# --------------------------------------------------------------------------- images
-def to_qimage(a: np.ndarray) -> QtGui.QImage:
-    """A (H, W) grey image (uint8, or float 0..1) or an (H, W, 3) uint8 RGB image as a QImage (copied)."""
-    a = np.asarray(a)
-    if a.ndim == 1:
-        side = int(round(np.sqrt(a.size)))
-        a = a.reshape(side, side)
-    if a.ndim == 2:
-        g = np.ascontiguousarray(a if a.dtype == np.uint8 else theme.activation_gray(a))
-        h, w = g.shape
-        return QtGui.QImage(g.data, w, h, w, QtGui.QImage.Format.Format_Grayscale8).copy()
-    rgb = np.ascontiguousarray(a[..., :3].astype(np.uint8, copy=False))
-    h, w, _ = rgb.shape
-    return QtGui.QImage(rgb.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888).copy()
-
-
-def _font(widget, scale: float = 1.0, bold: bool = False) -> QtGui.QFont:
-    f = QtGui.QFont(widget.font())
-    if scale != 1.0:
-        f.setPointSizeF(max(6.0, f.pointSizeF() * scale))
-    f.setBold(bold)
-    return f
-
-
-def _mix(a: QtGui.QColor, b: QtGui.QColor, t: float) -> QtGui.QColor:
-    t = float(min(1.0, max(0.0, t)))
-    return QtGui.QColor(
-        round(a.red() + (b.red() - a.red()) * t),
-        round(a.green() + (b.green() - a.green()) * t),
-        round(a.blue() + (b.blue() - a.blue()) * t),
-    )
-
-
-def _draw_pixels(p: QtGui.QPainter, rect: QtCore.QRect, img: QtGui.QImage) -> None:
-    p.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, False)
-    p.drawImage(rect, img)
 
 
 # --------------------------------------------------------------------------- gallery
@@ -121,7 +82,7 @@ class ThumbnailGallery(QtWidgets.QAbstractScrollArea):
 
     # ---- geometry
     def _metrics(self):
-        fm = QtGui.QFontMetrics(_font(self, 0.85))
+        fm = QtGui.QFontMetrics(scaled_font(self, 0.85))
         side = 28 * self._scale
         cw = max(side, self._min_text_width) + 10
         ch = side + 8 + self._lines * fm.height() + 6
@@ -212,7 +173,7 @@ class ThumbnailGallery(QtWidgets.QAbstractScrollArea):
         top = self.verticalScrollBar().value()
         first = max(0, (top - 4) // ch) * cols
         last = min(len(self._items), ((top + self.viewport().height()) // ch + 1) * cols)
-        small = _font(self, 0.85)
+        small = scaled_font(self, 0.85)
         p.setFont(small)
         for i in range(first, last):
             it = self._items[i]
@@ -220,7 +181,7 @@ class ThumbnailGallery(QtWidgets.QAbstractScrollArea):
             if i == self._hover or i == self._selected:
                 p.fillRect(cell.adjusted(1, 1, -1, -1), _PANEL)
             r = self.item_rect(i)
-            _draw_pixels(p, r, self._image(i))
+            draw_pixels(p, r, self._image(i))
             if i == self._selected or i == self._hover:
                 p.setPen(QtGui.QPen(_ACCENT if i == self._selected else _MUTED, 2))
                 p.drawRect(r.adjusted(-1, -1, 0, 0))
@@ -313,7 +274,7 @@ class ConfusionMatrixWidget(QtWidgets.QWidget):
 
     def _geometry(self):
         n = len(self._names) if self._m is None else len(self._m)
-        fm = QtGui.QFontMetrics(_font(self, 0.9))
+        fm = QtGui.QFontMetrics(scaled_font(self, 0.9))
         left = fm.height() + 6 + max(fm.horizontalAdvance(self._short(k)) for k in range(n)) + 8
         top = fm.height() + 6 + fm.height() + 6
         size = max(10, min(self.width() - left - 6, self.height() - top - 6))
@@ -343,7 +304,7 @@ class ConfusionMatrixWidget(QtWidgets.QWidget):
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         p.fillRect(self.rect(), _BG)
         n, left, top, cell = self._geometry()
-        fm_font = _font(self, 0.9)
+        fm_font = scaled_font(self, 0.9)
         p.setFont(fm_font)
         fm = QtGui.QFontMetrics(fm_font)
         # axis titles
@@ -372,15 +333,15 @@ class ConfusionMatrixWidget(QtWidgets.QWidget):
         off = frac.copy()
         np.fill_diagonal(off, 0)
         worst = off.max() or 1.0
-        count_font = _font(self, min(1.0, max(0.6, cell / 44)))
+        count_font = scaled_font(self, min(1.0, max(0.6, cell / 44)))
         p.setFont(count_font)
         for t in range(n):
             for q in range(n):
                 r = self.cell_rect(t, q)
                 if t == q:
-                    col = _mix(_PANEL, _BLUE, 0.25 + 0.75 * frac[t, q])
+                    col = mix(_PANEL, _BLUE, 0.25 + 0.75 * frac[t, q])
                 elif m[t, q]:
-                    col = _mix(_PANEL, _RED, 0.15 + 0.85 * (off[t, q] / worst))
+                    col = mix(_PANEL, _RED, 0.15 + 0.85 * (off[t, q] / worst))
                 else:
                     col = _PANEL
                 p.fillRect(r.adjusted(0, 0, -1, -1), col)
@@ -459,7 +420,7 @@ class ClassBars(QtWidgets.QWidget):
         if not self._values:
             p.end()
             return
-        f = _font(self, 0.9)
+        f = scaled_font(self, 0.9)
         p.setFont(f)
         fm = QtGui.QFontMetrics(f)
         label_w = max(fm.horizontalAdvance(n) for n in self._names) + 10
@@ -534,7 +495,7 @@ class NeuronGrid(QtWidgets.QAbstractScrollArea):
         return list(self._cards)
 
     def _metrics(self):
-        fm = QtGui.QFontMetrics(_font(self, 0.85))
+        fm = QtGui.QFontMetrics(scaled_font(self, 0.85))
         main = 28 * self.MAIN
         th = 28 * self.THUMB
         k = max((len(c.thumbs) for c in self._cards), default=0)
@@ -607,8 +568,8 @@ class NeuronGrid(QtWidgets.QAbstractScrollArea):
         p = QtGui.QPainter(self.viewport())
         p.fillRect(self.viewport().rect(), _BG)
         fm, main, th, _, _ = self._metrics()
-        small = _font(self, 0.85)
-        bold = _font(self, 0.95, bold=True)
+        small = scaled_font(self, 0.85)
+        bold = scaled_font(self, 0.95, bold=True)
         vh = self.viewport().height()
         for i, card in enumerate(self._cards):
             cr = self._card_rect(i)
@@ -616,7 +577,7 @@ class NeuronGrid(QtWidgets.QAbstractScrollArea):
                 continue
             p.fillRect(cr, _PANEL)
             mr = self.thumb_rect(i, -1)
-            _draw_pixels(p, mr, self._img((i, -1), card.main))
+            draw_pixels(p, mr, self._img((i, -1), card.main))
             p.setFont(small)
             if card.main_caption:
                 p.setPen(_MUTED)
@@ -634,7 +595,7 @@ class NeuronGrid(QtWidgets.QAbstractScrollArea):
                        fm.elidedText(card.subtitle, Qt.TextElideMode.ElideRight, cr.right() - tx - 4))
             for k, (arr, cap) in enumerate(card.thumbs):
                 r = self.thumb_rect(i, k)
-                _draw_pixels(p, r, self._img((i, k), arr))
+                draw_pixels(p, r, self._img((i, k), arr))
                 p.setPen(_MUTED)
                 p.drawText(QtCore.QRect(r.left() - 3, r.bottom() + 2, th + 6, fm.height()),
                            Qt.AlignmentFlag.AlignHCenter, cap)
@@ -687,7 +648,7 @@ class ProbeCard(QtWidgets.QFrame):
         self.setObjectName("probeCard")
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self._title = QtWidgets.QLabel(title)
-        self._title.setFont(_font(self, 1.05, bold=True))
+        self._title.setFont(scaled_font(self, 1.05, bold=True))
         self.image = QtWidgets.QLabel()
         self.image.setFixedSize(112, 112)
         self.bars = OutputBars(layout="columns")

@@ -6,7 +6,7 @@ import pytest
 from nnstudio.core import Network
 from nnstudio.components.explain import ParamRef, default_batch_indices, fmt, three_ways
 from nnstudio.data import load_dataset
-from nnstudio.gui.views.backprop.view import BackpropView
+from nnstudio.gui.views.backprop import BackpropView
 from nnstudio.gui.qt import QtCore, Qt
 from nnstudio.session.model import InputExample, Snapshot
 
@@ -64,7 +64,9 @@ def test_default_example_is_the_first_of_the_mini_batch(view, ds, net):
     x, label = view.current_example
     np.testing.assert_allclose(x, X[0] / 255.0)
     assert label == y[0]
-    assert view.learning_rate == 2.0  # taken from the snapshot
+    assert view.learning_rate == 1.5  # the studio's η, until the studio says another
+    view.set_studio_learning_rate(2.0)
+    assert view.learning_rate == 2.0
     assert view.example_cost.cost == pytest.approx(net.cost_of(X[:1], y[:1]), abs=1e-12)
     assert fmt(view.example_cost.cost) in view.example_label.text()
 
@@ -115,7 +117,9 @@ def test_step_button_changes_weights_by_minus_eta_times_the_average(view, qtbot,
     gw, gb = net.backprop(X, y)
     avg = -net.flat_gradient(gw, gb)  # the average desired change
     eta = 0.5
-    view.eta_box.setValue(eta)
+    with qtbot.waitSignal(view.learningRateEdited) as edited:  # (an edit asks the studio for this η)
+        view.eta_box.setValue(eta)
+    assert edited.args == [eta]
     with qtbot.waitSignal(view.stepApplied) as sig:
         qtbot.mouseClick(view.step_button, Qt.MouseButton.LeftButton)
     stepped = sig.args[0]
@@ -132,13 +136,13 @@ def test_step_button_changes_weights_by_minus_eta_times_the_average(view, qtbot,
     # the All examples tab now shows each example's cost before the step
     view.show_tab("all examples")
     np.testing.assert_allclose(view.all_examples.grid.before, net.backprop_details(X, y).costs)
-    # a second click steps again from the stepped copy; Reset goes back to the snapshot
+    # a second click steps again from the stepped network; Undo asks the studio for the weights before
     with qtbot.waitSignal(view.stepApplied) as sig2:
         qtbot.mouseClick(view.step_button, Qt.MouseButton.LeftButton)
     g2 = stepped.flat_gradient(*stepped.backprop(X, y))
     np.testing.assert_allclose(sig2.args[0].flat_parameters(), stepped.flat_parameters() - eta * g2, atol=1e-12)
-    qtbot.mouseClick(view.reset_button, Qt.MouseButton.LeftButton)
-    np.testing.assert_array_equal(view.network.flat_parameters(), before)
+    with qtbot.waitSignal(view.undoRequested):
+        qtbot.mouseClick(view.undo_button, Qt.MouseButton.LeftButton)
 
 
 def test_all_examples_average_is_the_mini_batch_gradient(view, qtbot, ds, net):

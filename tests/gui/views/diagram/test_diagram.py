@@ -171,7 +171,7 @@ def test_live_update_after_a_training_step(qtbot):
     b = np.frombuffer(after.constBits(), np.uint8).reshape(after.height(), -1)
     changed = np.count_nonzero(a != b)
     assert changed > 2000, changed
-    assert "step 6" in view.canvas.footer_text()[1]
+    assert "mini-batch 6" in view.canvas.footer_text()[1]
 
 
 # ---------------------------------------------------------------- hover and click
@@ -543,7 +543,7 @@ def test_scales_buckets_and_hit_tests():
 
 
 def test_colours_follow_the_theme():
-    from nnstudio.gui.views.diagram.view import edge_pen
+    from nnstudio.gui.views.diagram.canvas import edge_pen
 
     strong_pos, strong_neg = edge_pen(7, 1).color(), edge_pen(7, 0).color()
     assert strong_pos.blue() > strong_pos.red() and strong_neg.red() > strong_neg.blue()

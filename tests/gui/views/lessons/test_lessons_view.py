@@ -8,14 +8,17 @@ import re
 import numpy as np
 import pytest
 
-from nnstudio.cli import shipped_model_path
+from nnstudio._resources import shipped_model_path
 from nnstudio.core import load_model
 from nnstudio.components.explain import fmt
-from nnstudio.lessons.parser import MISSING, live_values, resolve_example
-from nnstudio.gui.views.backprop.view import TABS
-from nnstudio.gui.views.lessons.view import LessonsView, add_lessons_dock
+from nnstudio.lessons.live import MISSING, live_values, resolve_example
+from nnstudio.gui.views.backprop import TABS
+from nnstudio.gui.views.lessons import LessonsView
+from nnstudio.gui.window.frames import shown
+from nnstudio.session import DEFAULT_ARCHITECTURE
+from nnstudio.core import Network
 from nnstudio.gui.window.mainwindow import MainWindow, make_settings
-from nnstudio.gui.qt import QtWidgets, Qt
+from nnstudio.gui.qt import QtGui, QtWidgets, Qt
 
 # the offscreen platform (tests) cannot apply a top-level window's size hints; harmless
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
@@ -34,7 +37,7 @@ def make_window(qtbot, settings_dir, caplog):
 
     def make():
         w = MainWindow(make_settings())
-        view = add_lessons_dock(w)
+        view = w.lessons_view
         made.append(w)
         w.resize(1600, 1000)
         w.show()
@@ -63,13 +66,18 @@ def click(qtbot, button):
 
 
 def open_lessons(qtbot, w, view, key=False):
-    """Help ▸ Lessons (or F1), then wait until the step is set up."""
+    """Help ▸ Lessons (or F1): the dock opens and changes nothing; then "Set up this step"."""
+    snap = w.latest_snapshot
     if key:
         qtbot.keyClick(w, Qt.Key.Key_F1)
     else:
         w.lessons_action.trigger()
-    qtbot.waitUntil(lambda: view.ready, timeout=20000)
     assert w.lessons_dock.isVisible()
+    qtbot.wait(50)
+    assert w.latest_snapshot is snap and not view.ready  # opening the lessons set nothing up
+    qtbot.waitUntil(view.setup_button.isVisible)
+    go(qtbot, view, lambda: click(qtbot, view.setup_button))
+    assert not view.setup_button.isVisible()
 
 
 def go(qtbot, view, action):
@@ -101,19 +109,22 @@ def check_step(w, view, lesson, pretrained, previous_input):
     # --- the views: each is visible, or tabbed behind an earlier-named view of this step
     shown_docks = []
     for name in s.show:
-        dock = host.dock_of(name)
-        if host.is_shown(name):
+        dock = w.dock_of(name)
+        if shown(w.widget_of(name)):
             shown_docks.append(dock)
             continue
         assert dock is not None and any(d in w.tabifiedDockWidgets(dock) for d in shown_docks), (lesson.id, name)
-    assert host.is_shown(s.primary), lesson.id
+    assert shown(w.widget_of(s.primary)), lesson.id
     # --- the network
     net = w.latest_snapshot.network
     if s.network == "pretrained":
         assert all(np.array_equal(a, b) for a, b in zip(net.params, pretrained.params)), lesson.id
-    elif s.network == "fresh":
+    elif s.network == "fresh":  # the videos' network from the step's seed: the same every time
         assert w.latest_snapshot.step == 0
-        assert not all(np.array_equal(a, b) for a, b in zip(net.params, pretrained.params))
+        arch = {k: v for k, v in DEFAULT_ARCHITECTURE.items() if k != "seed"}
+        want = Network(arch["sizes"], activation=arch["activation"], cost=arch["cost"], init=arch["init"], seed=s.seed)
+        assert all(np.array_equal(a, b) for a, b in zip(net.params, want.params)), lesson.id
+        assert w.session.origin.name == f"new 784-16-16-10 (seed {s.seed})"
     # --- the example: the window's current input (what every view shows)
     ex = w.current_input
     want = expected_example(w, lesson, net)
@@ -129,7 +140,7 @@ def check_step(w, view, lesson, pretrained, previous_input):
         split, i = want
         assert (ex.split, ex.index) == (split, i), lesson.id
         labels = w.dataset.test_labels if split == "test" else w.dataset.train_labels
-        assert ex.label == labels[i] and np.array_equal(ex.pixels, w.example(split, i).pixels)
+        assert ex.label == labels[i] and np.array_equal(ex.pixels, w.session.example(split, i).pixels)
     # --- the step's selections
     if s.backprop_tab:
         bp = w.views["backprop"]
@@ -160,7 +171,7 @@ def check_step(w, view, lesson, pretrained, previous_input):
     assert view.values == live_values(host.live_context(lesson), lesson.placeholders)
     if "cost" in view.values and "backprop" in s.show:
         assert view.values["cost"] == fmt(w.views["backprop"].example_cost.cost)
-    assert "Numbers from the live 784-16-16-10 network" in view.status.text()
+    assert f"Numbers from {w.session.network_label()}" in view.status.text()
     assert [m for m in w.messages if m[0] == "error"] == []
 
 
@@ -244,11 +255,16 @@ def test_progress_is_remembered_after_closing(qtbot, make_window, pretrained, se
     go(qtbot, view, lambda: click(qtbot, view.next_button))
     assert view.current == 2
     w.close()
-    # a new session: same settings, the learner comes back to step 3 (set up again)
+    # a new session: same settings, the dock open as it was left; the learner is back at step 3, shown
+    # but not set up again behind their back (the launch network stays) until they ask
     w2, view2 = make_window()
     assert view2.current == 2 and view2.counter.text() == "Step 3 of 12"
     assert view2.progress.visited == {"neuron", "weights", "cost-one"}
-    open_lessons(qtbot, w2, view2)
+    qtbot.waitUntil(w2.lessons_dock.isVisible)
+    qtbot.wait(100)
+    assert not view2.ready and view2.setup_button.isVisible()
+    assert w2.session.origin.kind == "shipped" and w2.history.n == 0
+    go(qtbot, view2, lambda: click(qtbot, view2.setup_button))
     assert view2.current == 2
     check_step(w2, view2, view2.lessons[2], pretrained, None)
     assert [view2.steps.item(i).text()[0] for i in range(4)] == ["✓", "✓", "▸", " "]
@@ -258,11 +274,12 @@ def test_a_network_the_learner_trained_is_not_replaced_without_asking(qtbot, mak
     w, view = make_window()
     with qtbot.waitSignal(w.trainingPaused, timeout=10000):
         click(qtbot, w.findChild(QtWidgets.QToolButton, "stepBatchButton"))
-    assert w.is_trained()
+    assert w.session.trained
     asked = []
     monkeypatch.setattr(w, "confirm_discard", lambda what: asked.append(what) or False)
     mine = w.latest_snapshot.network
-    open_lessons(qtbot, w, view)
+    w.lessons_action.trigger()
+    go(qtbot, view, lambda: click(qtbot, view.setup_button))
     assert asked == ["The lesson opens the pretrained network."]
     assert w.latest_snapshot.network is mine  # kept
     assert "kept your own network" in view.status.text()
@@ -296,3 +313,27 @@ def test_lessons_panel_alone_and_bad_lessons(qtbot, tmp_path):
     qtbot.addWidget(bad)
     assert not bad.next_button.isEnabled() and bad.lesson is None
     assert str(e.value).startswith(str(tmp_path / "01-x.md"))
+
+
+def test_reset_layout_only_moves_docks(qtbot, make_window, pretrained):
+    """View ▸ Reset layout puts the docks back; it does not reopen the lessons, run a step's setup, or
+    touch the network, η, the mini-batch size or the seed."""
+    w, view = make_window()
+    open_lessons(qtbot, w, view)
+    click_step(qtbot, view, 11)  # step 12: a fresh network, η 1.5, batch 10
+    s = w.session
+    w.controls.lr_input.setValue(0.7)
+    with qtbot.waitSignal(w.trainingPaused, timeout=10000):
+        click(qtbot, w.findChild(QtWidgets.QToolButton, "stepBatchButton"))
+    before = (s.snapshot, dict(s.hyper), dict(s.architecture), s.history.n)
+    w.findChild(QtWidgets.QWidget, "mainWindow")
+    w.lessons_dock.close()
+    reset = next(a for a in w.findChildren(QtGui.QAction) if a.objectName() == "resetLayoutAction")
+    reset.trigger()
+    qtbot.wait(100)
+    assert not w.lessons_dock.isVisible()  # closed before: stays closed
+    assert (s.snapshot, dict(s.hyper), dict(s.architecture), s.history.n) == before
+    w.lessons_action.trigger()
+    reset.trigger()
+    qtbot.wait(100)
+    assert w.lessons_dock.isVisible() and (s.snapshot, dict(s.hyper), s.history.n) == (before[0], before[1], before[3])

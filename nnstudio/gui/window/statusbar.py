@@ -1,0 +1,111 @@
+"""The status bar: the network's name, the run's state and where it is, read from the session."""
+
+from __future__ import annotations
+
+import time
+
+from nnstudio.gui.qt import QtGui, QtWidgets
+
+STATES = {"running": "Training", "paused": "Paused", "finished": "Finished", "idle": "Ready",
+          "loading": "Loading data"}
+
+
+class StatusBar(QtWidgets.QStatusBar):
+    """Permanent fields (all from the session) and transient messages."""
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.setObjectName("statusBar")
+        mono = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont)
+        self.load_progress = QtWidgets.QProgressBar()
+        self.load_progress.setObjectName("loadProgress")
+        self.load_progress.setMaximumWidth(240)
+        self.load_progress.setMaximumHeight(16)
+        self.load_progress.setTextVisible(True)
+        self.load_progress.hide()
+        self.addPermanentWidget(self.load_progress)
+        self.network_label = QtWidgets.QLabel()
+        self.network_label.setObjectName("statusNetwork")
+        self.network_label.setProperty("statusField", True)
+        self.network_label.setToolTip("The network on screen: every view shows this one (• = changed since it "
+                                      "was saved or opened)")
+        self.addPermanentWidget(self.network_label)
+        self.state_label = QtWidgets.QLabel("starting")
+        self.state_label.setObjectName("statusState")
+        self.state_label.setProperty("statusField", True)
+        self.state_label.setMinimumWidth(90)
+        self.addPermanentWidget(self.state_label)
+        self.labels: dict[str, QtWidgets.QLabel] = {}
+        for key, name, tip in (
+            ("epoch", "statusEpoch", "epoch in progress (1-based)"),
+            ("batch", "statusBatch", "mini-batch within the epoch"),
+            ("examples", "statusExamples", "training examples seen since the start or the last rewind"),
+            ("speed", "statusSpeed", "training speed, examples per second"),
+            ("lr", "statusLearningRate", "learning rate η of the next mini-batch"),
+        ):
+            lab = QtWidgets.QLabel()
+            lab.setObjectName(name)
+            lab.setFont(mono)
+            lab.setToolTip(tip)
+            lab.setProperty("statusField", True)
+            self.addPermanentWidget(lab)
+            self.labels[key] = lab
+        self._version = -1
+        self._rate = (0.0, 0, 0.0)  # (time, examples seen, examples/s)
+        self.refresh(force=True)
+
+    def _set(self, lab: QtWidgets.QLabel, text: str) -> None:
+        if lab.text() != text:
+            lab.setText(text)
+
+    def refresh(self, force: bool = False) -> None:
+        """Show the session's state (cheap when nothing changed)."""
+        s = self.session
+        self._set(self.network_label, s.network_label())
+        self._set(self.state_label, STATES.get(s.run_state, s.run_state) if s.loading_key is None else "Loading data")
+        self._set(self.labels["lr"], f"η {s.hyper['learning_rate']:g}")
+        h = s.history
+        if not force and h.version == self._version:
+            now = time.perf_counter()
+            if self._rate[2] and now - self._rate[0] > 1.0 and s.run_state != "running":
+                self._rate = (now, self._rate[1], 0.0)
+                self._set(self.labels["speed"], "   — ex/s")
+            return
+        self._version = h.version
+        p = s.progress()
+        if p["epoch"] is None:
+            self._set(self.labels["epoch"], "epoch —")
+            self._set(self.labels["batch"], "batch —")
+            self._set(self.labels["examples"], f"{0:>10,} seen")
+        else:
+            self._set(self.labels["epoch"], f"epoch {p['epoch']:>3}")
+            self._set(self.labels["batch"], f"batch {p['batch']:>5}/{p['batches'] or '—'}")
+            self._set(self.labels["examples"], f"{p['examples']:>10,} seen")
+            now = time.perf_counter()
+            t0, seen0, rate = self._rate
+            if p["examples"] < seen0:
+                self._rate = (now, p["examples"], 0.0)
+            elif now - t0 >= 0.5:
+                self._rate = (now, p["examples"], (p["examples"] - seen0) / (now - t0))
+        rate = self._rate[2]
+        self._set(self.labels["speed"], f"{rate:>8,.0f} ex/s" if rate else "   — ex/s")
+
+    def restart(self) -> None:
+        self._rate = (time.perf_counter(), 0, 0.0)
+        self.refresh(force=True)
+
+    def show_loading(self, key: str | None, label: str = "") -> None:
+        if key is None:
+            self.load_progress.hide()
+        else:
+            self.load_progress.setRange(0, 0)
+            self.load_progress.setFormat(f"loading {label or key}…")
+            self.load_progress.show()
+        self.refresh(force=True)
+
+    def show_progress(self, done, total, name) -> None:
+        if total:
+            self.load_progress.setRange(0, 100)
+            self.load_progress.setValue(min(100, int(100 * done / total)))
+            self.load_progress.setFormat(f"{name} %p%")
