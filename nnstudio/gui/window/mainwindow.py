@@ -152,7 +152,7 @@ class MainWindow(QtWidgets.QMainWindow):
         ev.hyper.connect(self._on_hyper)
         ev.architecture.connect(lambda arch: c.set_architecture(**arch))
         ev.run_state.connect(self._on_run_state)
-        ev.stopped.connect(lambda _state: self.trainingPaused.emit())
+        ev.stopped.connect(self._on_stopped)
         ev.restarted.connect(lambda gen: self.status.restart())
         ev.network.connect(self._on_network)
         ev.message.connect(self._on_message)
@@ -284,6 +284,18 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_run_state(self, state: str) -> None:
         self.actions.set_running(state == "running")
         self.status.refresh(force=True)
+
+    def _on_stopped(self, state: str) -> None:
+        """The run stopped: the views on screen get its last network now (not at the next frame), and
+        those that care hear that it stopped."""
+        self.frames.frame_views()
+        for v in self.studio_views():
+            if hasattr(v, "set_run_state"):
+                try:
+                    v.set_run_state(state)
+                except Exception:
+                    log.error("%s.set_run_state failed:\n%s", type(v).__name__, traceback.format_exc())
+        self.trainingPaused.emit()
 
     def _on_input(self, example) -> None:
         """Give the new current input to every view (coalesced to one call per event-loop turn)."""

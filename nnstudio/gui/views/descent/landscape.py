@@ -298,6 +298,8 @@ class LandscapeView(StudioView):
         kept = self._ring.add(flat, self._step)
         if self.landscape is not None and self.landscape.centre.size != flat.size:
             self._clear_landscape()  # another architecture: the old slice means nothing now
+        elif self.landscape is None and self._landscape_task is None:
+            self._show_placeholder()  # (it said "No network yet" until now)
         if self.landscape is not None:
             land = self.landscape
             xy = land.project(flat)[0]  # one (2, 13002) product

@@ -57,6 +57,11 @@ from nnstudio.session.model import InputExample
 BUSY_FACTOR = 5.0
 
 
+def _run(snap) -> tuple:
+    """Which network a snapshot shows, beyond its step: the run and the outside edits within it."""
+    return (getattr(snap, "generation", 0), getattr(snap, "edits", 0))
+
+
 class EvaluationView(StudioView):
     """What did it learn?  See the module docstring.
 
@@ -82,6 +87,7 @@ class EvaluationView(StudioView):
         self._split = "test"
         self._result: _Result | None = None
         self._wanted = None  # (epoch, step, network) last asked for
+        self._wanted_run = None
         self._wanted_snapshot = None
         self.min_interval = min_interval  # seconds between two automatic evaluations
         self._last_submit = -1e9
@@ -171,6 +177,12 @@ class EvaluationView(StudioView):
         self._snapshot = snapshot
         if snapshot is None:
             return
+        if self._result is not None and getattr(self._result, "run", None) != _run(snapshot):
+            # another network (a new run, an opened file, an adopted step): never show its numbers as
+            # this one's, not even for the moment the new evaluation takes
+            self._result = None
+            self._show(None)
+            self.summary.set_message("evaluating this network…")
         if self._due(snapshot):
             self._request()
         else:
@@ -180,6 +192,13 @@ class EvaluationView(StudioView):
 
     def set_input(self, example) -> None:
         """Nothing to show for the current input: this view is about the whole test set."""
+
+    def set_run_state(self, state: str) -> None:
+        """Training paused (or finished): evaluate the network as it is now, if it moved on since."""
+        snap, res = self._snapshot, self._result
+        if state in ("paused", "finished") and snap is not None and (res is None or res.step != snap.step
+                                                                     or getattr(res, "run", None) != _run(snap)):
+            self._request()
 
     def set_dataset(self, dataset) -> None:
         if dataset is self._dataset:
@@ -247,7 +266,7 @@ class EvaluationView(StudioView):
         if w is None:
             return True
         epoch, step, net = w
-        if snap.epoch != epoch or snap.step < step:
+        if snap.epoch != epoch or snap.step < step or _run(snap) != self._wanted_run:
             return True
         if snap.step == step and snap.network is not net:
             if snap.network.sizes != net.sizes:
@@ -265,6 +284,7 @@ class EvaluationView(StudioView):
     def _request(self, force: bool = False) -> None:
         snap = self._snapshot
         self._wanted = (snap.epoch, snap.step, snap.network)
+        self._wanted_run = _run(snap)
         self._wanted_snapshot = snap
         self._submit_wanted(force)
 
@@ -299,14 +319,16 @@ class EvaluationView(StudioView):
         split, top_k, steps, seed = self._split, self.top_k, self.maximise_steps, self._noise_seed
         images, labels = _split_images(ds, split)
         n_classes = len(ds.class_names)
-        epoch, step = snap.epoch, snap.step
+        epoch, step, run = snap.epoch, snap.step, _run(snap)
 
         def job(should_stop):
             t0 = time.perf_counter()
             an = analyse(net, images, labels, n_classes, top_k=top_k, maximise_steps=steps, noise_seed=seed,
                          should_stop=should_stop)
             self._job_seconds = time.perf_counter() - t0  # (a float: written whole, read on the GUI thread)
-            return _Result(an, ds, split, epoch, step, net)
+            res = _Result(an, ds, split, epoch, step, net)
+            res.run = run
+            return res
 
         self.runner.submit("analysis", job)
 
@@ -327,6 +349,9 @@ class EvaluationView(StudioView):
         if name == "analysis":
             if result.dataset is not self._dataset or result.split != self._split:
                 return  # computed for a dataset or split no longer shown
+            snap = self._snapshot
+            if snap is not None and result.run != _run(snap):
+                return  # computed for a network no longer shown (its replacement is being evaluated)
             self._result = result
             self._stale = False
             self._show(result)
