@@ -20,7 +20,7 @@ import time
 import traceback
 from pathlib import Path
 
-from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
+from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal, collect_garbage_in_gui_thread
 from nnstudio.gui.style.palette import app_palette, apply_theme
 from nnstudio.gui.tasks import QtRunner
 from nnstudio.gui.training.controls import FOLDER_ITEM, TrainingActions, TrainingControls, parse_sizes
@@ -58,6 +58,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def __init__(self, settings: QtCore.QSettings | None = None, *, load_views: bool = True,
                  view_factories: dict | None = None, session: Session | None = None, parent=None):
         super().__init__(parent)
+        collect_garbage_in_gui_thread()  # (worker threads must never run Qt destructors)
         self.setObjectName("mainWindow")
         self.settings = settings if settings is not None else make_settings()
         self.setWindowTitle(f"{APP_NAME} — starting…")

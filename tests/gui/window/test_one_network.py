@@ -22,25 +22,8 @@ from helpers_http import make_idx_folder
 from nnstudio.core import Network, save_model
 from nnstudio.gui.qt import QtCore, Qt, QtWidgets
 from nnstudio.gui.window.frames import shown
-from nnstudio.gui.window.mainwindow import MainWindow, make_settings
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("NNSTUDIO_SETTINGS_DIR", str(tmp_path / "settings"))
-    w = MainWindow(make_settings())
-    w.resize(1600, 1000)
-    w.show()
-    w.activateWindow()
-    with qtbot.waitSignal(w.trainingPaused, timeout=30000):
-        w.start()
-    settle(qtbot, w)
-    yield w
-    w.close()
-    w.deleteLater()
-    QtWidgets.QApplication.processEvents()
 
 
 def outputs(net, pixels) -> np.ndarray:
@@ -115,8 +98,8 @@ def check_one_network(qtbot, w, when: str) -> None:
     w.show_view("draw")
 
 
-def test_one_network_on_screen_whatever_the_learner_does(qtbot, window, tmp_path, monkeypatch):
-    w = window
+def test_one_network_on_screen_whatever_the_learner_does(qtbot, studio, tmp_path, monkeypatch):
+    w = studio
     s = w.session
     no_limit = w.findChild(QtWidgets.QSpinBox, "epochsInput")
     # 1. first launch: the shipped network, everywhere, by the same name

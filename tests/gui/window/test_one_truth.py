@@ -6,50 +6,14 @@ import re
 
 import numpy as np
 import pytest
-from helpers_gui import click, key, no_epoch_limit, settle, type_into, until_paused
+from helpers_gui import click, key, type_into, until_paused
 from helpers_http import make_idx_folder
 
 from nnstudio.core import Network, save_model
 from nnstudio.gui.qt import QtGui, QtWidgets, Qt
 from nnstudio.gui.window.frames import shown
-from nnstudio.gui.window.mainwindow import MainWindow, make_settings
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
-
-
-@pytest.fixture
-def settings_dir(tmp_path, monkeypatch):
-    d = tmp_path / "settings"
-    monkeypatch.setenv("NNSTUDIO_SETTINGS_DIR", str(d))
-    return d
-
-
-@pytest.fixture
-def make_window(qtbot, settings_dir):
-    made = []
-
-    def make(epochs=0):
-        w = MainWindow(make_settings())
-        made.append(w)
-        w.resize(1600, 1000)
-        w.show()
-        w.activateWindow()
-        with qtbot.waitSignal(w.trainingPaused, timeout=30000):
-            w.start()
-        settle(qtbot, w)
-        no_epoch_limit(qtbot, w, epochs)
-        return w
-
-    yield make
-    for w in made:
-        w.close()
-        w.deleteLater()
-    QtWidgets.QApplication.processEvents()
-
-
-@pytest.fixture
-def window(make_window):
-    return make_window()
 
 
 def look_at(qtbot, w, name):
@@ -59,10 +23,10 @@ def look_at(qtbot, w, name):
     return v
 
 
-def test_the_pad_reads_with_the_network_the_diagram_shows(qtbot, window):
+def test_the_pad_reads_with_the_network_the_diagram_shows(qtbot, studio):
     """Fresh launch, draw: the pad read with the shipped network while the diagram lit the untrained
     one; after Rewind and Reset the split came back."""
-    w = window
+    w = studio
     for action in (None, "rewindButton", "resetButton"):
         if action:
             until_paused(qtbot, w, lambda: click(qtbot, w, action))
@@ -77,8 +41,8 @@ def test_the_pad_reads_with_the_network_the_diagram_shows(qtbot, window):
         np.testing.assert_array_equal(m.activations(len(net.sizes) - 1).ravel(), want)
 
 
-def test_the_title_names_the_network_after_training_and_saving(qtbot, window, tmp_path, monkeypatch):
-    w = window
+def test_the_title_names_the_network_after_training_and_saving(qtbot, studio, tmp_path, monkeypatch):
+    w = studio
     assert "pretrained 784-16-16-10" in w.windowTitle()
     until_paused(qtbot, w, lambda: click(qtbot, w, "stepEpochButton"))  # new weights, trained
     assert "pretrained" not in w.windowTitle() and "mnist-784-16-16-10.npz" not in w.windowTitle()
@@ -89,8 +53,8 @@ def test_the_title_names_the_network_after_training_and_saving(qtbot, window, tm
     assert w.status.network_label.text() == "mynet.npz"
 
 
-def test_the_landscape_has_the_network_and_drops_its_slice_on_reset(qtbot, window):
-    w = window
+def test_the_landscape_has_the_network_and_drops_its_slice_on_reset(qtbot, studio):
+    w = studio
     type_into(qtbot, w.findChild(QtWidgets.QSpinBox, "epochsInput"), "3")
     with qtbot.waitSignal(w.trainingPaused, timeout=20000):
         key(qtbot, w, Qt.Key.Key_Space)
@@ -108,8 +72,8 @@ def test_the_landscape_has_the_network_and_drops_its_slice_on_reset(qtbot, windo
     qtbot.waitUntil(lambda: land.landscape is None, timeout=5000)  # a slice through the old weights is gone
 
 
-def test_after_rewind_the_diagram_and_status_bar_agree(qtbot, window):
-    w = window
+def test_after_rewind_the_diagram_and_status_bar_agree(qtbot, studio):
+    w = studio
     for _ in range(3):
         until_paused(qtbot, w, lambda: key(qtbot, w, Qt.Key.Key_N))
     dg = w.views["diagram"]
@@ -124,8 +88,8 @@ def test_after_rewind_the_diagram_and_status_bar_agree(qtbot, window):
     assert "mini-batch" not in dg.canvas.footer_text()[1] and w.status.labels["epoch"].text() == "epoch —"
 
 
-def test_the_explorer_steps_with_the_studios_eta_and_the_studio_adopts_it(qtbot, window):
-    w = window
+def test_the_explorer_steps_with_the_studios_eta_and_the_studio_adopts_it(qtbot, studio):
+    w = studio
     lr = w.findChild(QtWidgets.QDoubleSpinBox, "learningRateInput")
     type_into(qtbot, lr, str(0.3).replace(".", lr.locale().decimalPoint()))
     bp = look_at(qtbot, w, "backprop")
@@ -143,8 +107,8 @@ def test_the_explorer_steps_with_the_studios_eta_and_the_studio_adopts_it(qtbot,
     assert all(np.array_equal(a, b) for a, b in zip(w.session.network.params, before.params))
 
 
-def test_reset_layout_does_not_run_a_lesson(qtbot, window):
-    w = window
+def test_reset_layout_does_not_run_a_lesson(qtbot, studio):
+    w = studio
     w.lessons_action.trigger()
     view = w.lessons_view
     qtbot.waitUntil(view.setup_button.isVisible)
@@ -156,8 +120,8 @@ def test_reset_layout_does_not_run_a_lesson(qtbot, window):
     assert w.session.snapshot is snap and w.session.hyper == hyper and not view.ready
 
 
-def test_evaluation_never_shows_a_discarded_networks_numbers(qtbot, window, tmp_path, monkeypatch):
-    w = window
+def test_evaluation_never_shows_a_discarded_networks_numbers(qtbot, studio, tmp_path, monkeypatch):
+    w = studio
     until_paused(qtbot, w, lambda: click(qtbot, w, "stepEpochButton"))
     ev = look_at(qtbot, w, "evaluation")
     qtbot.waitUntil(lambda: ev.analysis is not None and not ev.busy, timeout=20000)
@@ -178,9 +142,9 @@ def test_evaluation_never_shows_a_discarded_networks_numbers(qtbot, window, tmp_
     assert ev._result.network.sizes == (784, 40, 10)
 
 
-def test_switching_to_data_of_the_same_size_keeps_the_network_to_test_it(qtbot, window, tmp_path, monkeypatch):
+def test_switching_to_data_of_the_same_size_keeps_the_network_to_test_it(qtbot, studio, tmp_path, monkeypatch):
     """Train on the sample, then test the same network on other data of the same shape."""
-    w = window
+    w = studio
     until_paused(qtbot, w, lambda: click(qtbot, w, "stepEpochButton"))
     net = w.session.network.copy()
     folder = tmp_path / "other-digits"

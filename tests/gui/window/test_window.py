@@ -7,13 +7,12 @@ import random
 
 import numpy as np
 import pytest
-from helpers_gui import no_epoch_limit, button, click, key, settle, type_into, until_paused
+from helpers_gui import button, click, key, type_into, until_paused
 
 from nnstudio.core import Network, load_model, save_model
 from nnstudio.gui.window import docks as mw_docks
-from nnstudio.gui.window import mainwindow as mw
 from nnstudio.gui.views.base import StudioView
-from nnstudio.gui.window.mainwindow import MainWindow, Placeholder, make_settings
+from nnstudio.gui.window.mainwindow import MainWindow, Placeholder
 from nnstudio.gui.views.plots import BS, LR, STEP
 from nnstudio.gui.qt import QtGui, QtWidgets, Qt
 from nnstudio.gui.style import theme
@@ -51,43 +50,6 @@ REQUIRED_NAMES = {
 
 
 # ----------------------------------------------------------------------------------- fixtures
-@pytest.fixture
-def settings_dir(tmp_path, monkeypatch):
-    d = tmp_path / "settings"
-    monkeypatch.setenv("NNSTUDIO_SETTINGS_DIR", str(d))
-    return d
-
-
-@pytest.fixture
-def make_window(qtbot, settings_dir):
-    made = []
-
-    def make(start=True, epochs=0, **kw):
-        kw.setdefault("load_views", False)
-        w = MainWindow(make_settings(), **kw)
-        made.append(w)
-        w.show()
-        w.activateWindow()
-        if start:
-            with qtbot.waitSignal(w.trainingPaused, timeout=30000):
-                w.start()
-            settle(qtbot, w)
-            no_epoch_limit(qtbot, w, epochs)
-        return w
-
-    yield make
-    for w in made:
-        w.close()
-        assert not w.session.worker.alive
-        w.deleteLater()
-    QtWidgets.QApplication.processEvents()
-
-
-@pytest.fixture
-def window(make_window):
-    return make_window()
-
-
 @pytest.fixture
 def app_look():
     """Restore the application's style, palette and stylesheet after a theme test."""

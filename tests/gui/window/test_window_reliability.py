@@ -16,11 +16,10 @@ import time
 import numpy as np
 import pytest
 
-from helpers_gui import no_epoch_limit, click, settle, until_paused, key, type_into
+from helpers_gui import click, settle, until_paused, key, type_into
 from helpers_http import LoopbackMirror, make_idx_folder
 from nnstudio.core import Network, save_model
 from nnstudio.core.modelfile import FORMAT_VERSION
-from nnstudio.gui.window.mainwindow import MainWindow, make_settings
 from nnstudio.gui.views.plots import STEP
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt
 
@@ -29,36 +28,6 @@ pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateS
 
 
 # ----------------------------------------------------------------------------------- fixtures
-@pytest.fixture
-def make_window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("NNSTUDIO_SETTINGS_DIR", str(tmp_path / "settings"))
-    made = []
-
-    def make(epochs=0, **kw):
-        kw.setdefault("load_views", False)
-        w = MainWindow(make_settings(), **kw)
-        made.append(w)
-        w.show()
-        w.activateWindow()
-        with qtbot.waitSignal(w.trainingPaused, timeout=30000):
-            w.start()
-        settle(qtbot, w)
-        no_epoch_limit(qtbot, w, epochs)
-        return w
-
-    yield make
-    for w in made:
-        w.close()  # (a programmatic close: never asks)
-        assert not w.session.worker.alive
-        w.deleteLater()
-    QtWidgets.QApplication.processEvents()
-
-
-@pytest.fixture
-def window(make_window):
-    return make_window()
-
-
 # ----------------------------------------------------------------------------------- helpers
 def combo(w):
     return w.findChild(QtWidgets.QComboBox, "datasetSelector")

@@ -25,13 +25,6 @@ pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateS
 
 
 @pytest.fixture
-def settings_dir(tmp_path, monkeypatch):
-    d = tmp_path / "settings"
-    monkeypatch.setenv("NNSTUDIO_SETTINGS_DIR", str(d))
-    return d
-
-
-@pytest.fixture
 def make_window(qtbot, settings_dir, caplog):
     made = []
 
