@@ -81,8 +81,7 @@ def gui_run(seconds: float, with_views: bool, rounds: int = 8):
     QtCore.QTimer.singleShot(0, w.start)
     loop.exec()
     w.controls.epochs_input.setValue(0)  # no epoch limit while measuring
-    w.controls.set_speed(0)
-    w.worker.set_speed(0)
+    w.session.set_speed(0)
     hosted = [type(v).__name__ for v in w.studio_views()]
 
     def wait(ms):
@@ -98,10 +97,10 @@ def gui_run(seconds: float, with_views: bool, rounds: int = 8):
     for _ in range(rounds):
         w.play()
         wait(250)  # ramp up
-        s0, f0, t0 = w.worker.emitted, w.pacer.frames, time.perf_counter()
+        s0, f0, t0 = w.session.reports_seen, w.pacer.frames, time.perf_counter()
         wait(seconds * 1000)
         dt = time.perf_counter() - t0
-        gui.append((w.worker.emitted - s0) / dt)
+        gui.append((w.session.reports_seen - s0) / dt)
         fps.append((w.pacer.frames - f0) / dt)
         t_pause = time.perf_counter()
         w.pause()
@@ -188,9 +187,9 @@ def main() -> int:
                     help="share of time the GUI may draw while training at full speed (default: the app's)")
     args = ap.parse_args()
     if args.gui_budget:
-        from nnstudio.gui.window import mainwindow
+        from nnstudio.gui.window import frames
 
-        mainwindow.FULL_SPEED_GUI_BUDGET = args.gui_budget
+        frames.FULL_SPEED_GUI_BUDGET = args.gui_budget
 
     settings = tempfile.mkdtemp(prefix="nnstudio-bench-settings-")
     os.environ["NNSTUDIO_SETTINGS_DIR"] = settings

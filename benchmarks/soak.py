@@ -49,7 +49,7 @@ def rss_mb(pid="self") -> float:
 
 def child_pid(w):
     """The training process's pid (None when training runs in a thread of this process)."""
-    proc = getattr(w.training, "process", None)
+    proc = getattr(w.session.worker, "process", None)
     return getattr(proc, "pid", None)
 
 
@@ -66,10 +66,11 @@ def child_rss_mb(w) -> float | None:
 def trainer_progress(w):
     """(steps, examples seen, epoch index) of the trainer, read after a pause and a sync: from the
     trainer itself when it runs in this process, else from the last report its process sent."""
-    trainer = getattr(w.worker, "_trainer", None)
+    loop = getattr(w.session.worker, "loop", None)  # (the thread worker's loop runs in this process)
+    trainer = getattr(loop, "_trainer", None)
     if trainer is not None:
         return trainer.step_count, trainer.examples_seen, trainer.epoch
-    last = getattr(w.worker, "_last", None)
+    last = w.session.last_report
     return (last.step, last.examples_seen, last.epoch) if last is not None else (0, 0, 0)
 
 
@@ -177,8 +178,7 @@ def main(argv=None) -> int:
         d.resize(700, 500)
         d.show()
     w.controls.epochs_input.setValue(0)  # no epoch limit
-    w.controls.set_speed(0.0)
-    w.worker.set_speed(0.0)
+    w.session.set_speed(0.0)
     views = [k for k, v in w.views.items() if hasattr(v, "set_snapshot")]
     print(f"soak: {duration:.0f} s on {w.dataset.name}, views {', '.join(views)}; warm-up {warmup:.0f} s",
           flush=True)

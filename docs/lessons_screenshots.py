@@ -4,7 +4,7 @@
     QT_QPA_PLATFORM=xcb DISPLAY=:99 python docs/lessons_screenshots.py   # under Xvfb
 
 The window is the studio's own (dark theme, 1600×1000, the embedded mnist-sample, fresh
-settings); the lessons dock is hosted as ``nnstudio.gui.views.lessons.view.add_lessons_dock`` does.
+settings) with the lessons dock the window hosts.
 Step 12 is shown after three epochs of training from its fresh random weights.
 """
 
@@ -28,12 +28,11 @@ OUT = Path(__file__).resolve().parent
 def main() -> int:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     from nnstudio.gui.style.palette import apply_theme
-    from nnstudio.gui.views.lessons.view import add_lessons_dock
     from nnstudio.gui.window.mainwindow import MainWindow, make_settings
 
     apply_theme(app, dark=True)
     w = MainWindow(make_settings())
-    view = add_lessons_dock(w)
+    view = w.lessons_view
     w.resize(1600, 1000)
     w.show()
     loop = QtCore.QEventLoop()
@@ -62,6 +61,7 @@ def main() -> int:
     w.start()
     wait(w.trainingPaused)
     w.lessons_action.trigger()
+    view.setup_button.click()  # (opening the lessons sets nothing up by itself)
     wait(view.stepReady)
     shot("lessons-step01.png")
     view.go_to(7)

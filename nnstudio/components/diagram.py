@@ -4,7 +4,7 @@ The diagram draws the network the way 3Blue1Brown does: layers left to right, ea
 circle lit by its activation, edges blue (positive weight) or red (negative) whose opacity and
 width grow with |w|.  A layer too tall to show every neuron (the 784 inputs, or a 100-neuron
 hidden layer) shows a *visible subset* around an ellipsis.  Everything here is plain NumPy so
-it is testable headless; ``nnstudio.gui.views.diagram.view`` only turns these numbers into pixels.
+it is testable headless; ``nnstudio.gui.views.diagram.canvas`` only turns these numbers into pixels.
 
 Layer numbering follows the videos: layer 0 is the input, layer L the output.  The edges
 of *gap* g join layer g to layer g + 1 and carry ``network.weights[g]`` (shape (n_{g+1}, n_g)).

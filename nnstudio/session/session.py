@@ -121,6 +121,11 @@ class Session:
         return None if self.snapshot is None else self.snapshot.network
 
     @property
+    def reports_seen(self) -> int:
+        """Mini-batch reports taken in from the worker so far (every one, dropped ones included)."""
+        return self._consumed
+
+    @property
     def running(self) -> bool:
         return self.run_state == "running"
 
@@ -151,15 +156,16 @@ class Session:
         return text
 
     def progress(self) -> dict:
-        """Where the run is: epoch (1-based, the one in progress), batch (1-based) of batches,
-        examples seen; None values before the first mini-batch."""
+        """Where the run is: the epoch (1-based: the one in progress, or the one just completed), the
+        mini-batch within it (1-based) of how many, the examples seen; None before the first mini-batch."""
         r = self.last_report
         if r is None:
             return {"epoch": None, "batch": None, "batches": None, "examples": 0}
         n = self.dataset.n_train if self.dataset is not None else 0
-        done = r.epoch_end is not None
-        return {"epoch": r.epoch + (2 if done else 1), "batch": 0 if done else r.batch + 1,
-                "batches": math.ceil(n / max(1, r.batch_size)) if n else None, "examples": r.examples_seen}
+        batches = math.ceil(n / max(1, r.batch_size)) if n else None
+        if r.epoch_end is not None:  # the epoch just completed: all of its batches done
+            return {"epoch": r.epoch + 1, "batch": batches, "batches": batches, "examples": r.examples_seen}
+        return {"epoch": r.epoch + 1, "batch": r.batch + 1, "batches": batches, "examples": r.examples_seen}
 
     def example(self, split: str, index: int, source: str | None = None, **extra) -> InputExample | None:
         """Example ``index`` of the current dataset's ``split`` ("train" or "test")."""
@@ -305,6 +311,7 @@ class Session:
             else:
                 self._new_run(net, Origin.shipped(net.sizes, shipped_model_path(), meta.get("accuracy")))
                 self.play_starts_fresh = True
+                self.events.origin.emit(self.origin)  # (the window says what Play will do)
                 self._say("Showing the pretrained network shipped with nnstudio. Press Play (Space) to train "
                           "a new one from random weights, as in the videos.")
                 return
@@ -544,7 +551,8 @@ class Session:
         s = self.snapshot
         self.snapshot = Snapshot(net, step=s.step, epoch=s.epoch, batch=s.batch, examples_seen=s.examples_seen,
                                  learning_rate=s.learning_rate, batch_size=s.batch_size, batch_indices=s.batch_indices,
-                                 batch_cost=s.batch_cost, generation=self.generation, edits=self.edits)
+                                 batch_cost=s.batch_cost, at_epoch_end=s.at_epoch_end, generation=self.generation,
+                                 edits=self.edits)
         self.events.network.emit(self.snapshot)
 
     # ================================================================== running

@@ -27,6 +27,7 @@ class Snapshot:
     batch_size: int = 0
     batch_indices: np.ndarray | None = None  # training-set indices of the mini-batch just used
     batch_cost: float | None = None
+    at_epoch_end: bool = False  # taken right after the batch that ended an epoch
     generation: int = 0  # the run it belongs to
     edits: int = 0  # weight changes from outside the run so far (in this generation)
 
@@ -38,7 +39,8 @@ class Snapshot:
         return cls(
             network.copy(), step=report.step, epoch=report.epoch + (1 if report.epoch_end else 0),
             batch=report.batch, examples_seen=report.examples_seen, learning_rate=report.learning_rate,
-            batch_size=report.batch_size, batch_indices=np.array(report.indices), batch_cost=report.cost, **kw,
+            batch_size=report.batch_size, batch_indices=np.array(report.indices), batch_cost=report.cost,
+            at_epoch_end=report.epoch_end is not None, **kw,
         )
 
     @property

@@ -276,4 +276,7 @@ def test_progress_counts_the_epoch_in_progress(session):
     s.step_epoch()
     pump(s)
     p = s.progress()
-    assert p["epoch"] == 2 and p["batch"] == 0 and s.snapshot.epoch == 1
+    assert p["epoch"] == 1 and p["batch"] == p["batches"] == 400 and s.snapshot.epoch == 1 and s.snapshot.at_epoch_end
+    s.step_batch()
+    pump(s)
+    assert s.progress()["epoch"] == 2 and s.progress()["batch"] == 1

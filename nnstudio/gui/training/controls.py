@@ -333,6 +333,12 @@ class TrainingControls(QtWidgets.QWidget):
         self.seed_input.setKeyboardTracking(False)
         self.seed_input.setToolTip("Random seed: fixes the initial weights and the shuffle order")
         form.addRow("&Seed", self.seed_input)
+        self.network_note = QtWidgets.QLabel()
+        self.network_note.setObjectName("networkNote")
+        self.network_note.setProperty("muted", True)
+        self.network_note.setWordWrap(True)
+        self.network_note.hide()
+        form.addRow(self.network_note)
         for w in (self.activation_input, self.cost_input, self.init_input):
             w.activated.connect(lambda _i: self.architectureEdited.emit())
         self.cost_input.activated.connect(self._cost_changed)
@@ -477,6 +483,11 @@ class TrainingControls(QtWidgets.QWidget):
         )
         self.sizes_input.style().unpolish(self.sizes_input)
         self.sizes_input.style().polish(self.sizes_input)
+
+    def show_network_note(self, text: str) -> None:
+        """A line under the network settings (e.g. that they are for the next new network)."""
+        self.network_note.setText(text)
+        self.network_note.setVisible(bool(text))
 
     # ------------------------------------------------------------------ datasets
     def _dataset_activated(self, i: int) -> None:

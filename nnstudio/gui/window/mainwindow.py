@@ -262,6 +262,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_title()
         self.status.refresh(force=True)
         label = self.session.network_label()
+        self.controls.show_network_note(
+            f"On screen: {label}. Play, Batch or Epoch start a new network with these settings."
+            if self.session.play_starts_fresh else "")
         for v in self.studio_views():
             if hasattr(v, "set_network_label"):
                 v.set_network_label(label)

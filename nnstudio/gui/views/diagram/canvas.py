@@ -496,15 +496,16 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
         elif not m.has_input:
             left = "no input: pick an example or draw a digit"
         s = self.snapshot
-        right = f"{m.network.n_params:,} weights and biases"
+        parts = [self.network_label] if self.network_label else []
         if s is not None and s.step:
-            # the epoch in progress, 1-based, as the status bar counts it
-            right = f"epoch {s.epoch + 1} · mini-batch {s.step:,} · " + right
+            # the epoch as the status bar counts it: the one in progress, or the one just completed
+            parts.append(f"epoch {s.epoch if getattr(s, 'at_epoch_end', False) else s.epoch + 1}")
+            parts.append(f"mini-batch {s.step:,}")
             if s.batch_cost is not None:
-                right = f"mini-batch cost {s.batch_cost:.3f} · " + right
-        if self.network_label:
-            right = f"{self.network_label} · " + right
-        return left, right
+                parts.append(f"cost {s.batch_cost:.3f}")
+        else:
+            parts.append(f"{m.network.n_params:,} weights and biases")
+        return left, " · ".join(parts)
 
     def _paint_footer(self, p, lay) -> None:
         f = lay.font_px
@@ -521,8 +522,9 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
         p.drawText(QtCore.QRectF(f, lay.height - f * 3.1, lay.width / 2, f * 1.4),
                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, left)
         p.setPen(qcolor(theme.MUTED))
-        p.drawText(QtCore.QRectF(lay.width / 2, lay.height - f * 3.1, lay.width / 2 - f, f * 1.4),
-                   Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, right)
+        box = QtCore.QRectF(lay.width / 2, lay.height - f * 3.1, lay.width / 2 - f, f * 1.4)
+        right = p.fontMetrics().elidedText(right, Qt.TextElideMode.ElideRight, int(box.width()))
+        p.drawText(box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, right)
 
     # ------------------------------------------------------------------ paint + overlays
     def paintEvent(self, event) -> None:
