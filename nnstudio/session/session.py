@@ -312,8 +312,8 @@ class Session:
                 self._new_run(net, Origin.shipped(net.sizes, shipped_model_path(), meta.get("accuracy")))
                 self.play_starts_fresh = True
                 self.events.origin.emit(self.origin)  # (the window says what Play will do)
-                self._say("Showing the pretrained network shipped with nnstudio. Press Play (Space) to train "
-                          "a new one from random weights, as in the videos.")
+                self._say("The pretrained network shipped with nnstudio. Play (Space) trains a new one from random "
+                          "weights.")
                 return
         self._fit_architecture(self.dataset)
         self._fresh(self.architecture["seed"])
@@ -563,8 +563,7 @@ class Session:
         if self.play_starts_fresh:
             seed = self.architecture["seed"]
             self._fresh(seed)
-            self._say(f"Training a new {sizes_text(self.architecture['sizes'])} network from random weights "
-                      f"(seed {seed}), as the videos do. The pretrained one is in File ▸ Open pretrained network.")
+            self._say(f"A new network: random weights from seed {seed}, as in the videos (the pretrained one: File menu)")
         if self.run_state == "finished":
             self._say_finished()
             return False

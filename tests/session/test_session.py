@@ -83,7 +83,7 @@ def test_launch_shows_the_shipped_network_and_play_starts_new_weights(session):
     s.play()
     pump(s)
     assert s.origin.kind == "fresh" and s.network_label() == "new 784-16-16-10 (seed 0) •"
-    assert any("from random weights" in a[2] for a in log.of("message"))
+    assert any("random weights from seed 0" in a[2] for a in log.of("message"))
     assert s.history.n > 0 and s.snapshot.step > 0
     # the first network of the run is the recipe's, from its seed
     assert same(s._run_start, Network((784, 16, 16, 10), cost="quadratic", seed=0))
