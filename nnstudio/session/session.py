@@ -39,16 +39,17 @@ from nnstudio.session.events import Events
 from nnstudio.session.model import InputExample, Origin, Snapshot, sizes_text
 from nnstudio.session.runner import SyncRunner
 from nnstudio.training.history import TrainingHistory
+from nnstudio.training.loop import WATCH
 
 log = logging.getLogger(__name__)
 
 #: the recipe of a new network when nothing else was chosen: the videos' 784-16-16-10
 DEFAULT_ARCHITECTURE = {"sizes": (784, 16, 16, 10), "activation": "sigmoid", "cost": "quadratic",
                         "init": "scaled", "seed": 0}
-DEFAULT_HYPER = {"learning_rate": 1.5, "batch_size": 10, "epochs": 30, "speed": 0.0}
+DEFAULT_HYPER = {"learning_rate": 1.5, "batch_size": 10, "epochs": 30, "speed": WATCH}
 #: ranges of the hyper-parameters (the controls offer the same)
 HYPER_RANGES = {"learning_rate": (1e-4, 100.0), "batch_size": (1, 10_000), "epochs": (0, 100_000),
-                "speed": (0.0, 1e6)}
+                "speed": (WATCH, 1e6)}
 UNDO_LIMIT = 20
 RUN_STATES = ("idle", "loading", "paused", "running", "finished")
 
@@ -157,15 +158,17 @@ class Session:
 
     def progress(self) -> dict:
         """Where the run is: the epoch (1-based: the one in progress, or the one just completed), the
-        mini-batch within it (1-based) of how many, the examples seen; None before the first mini-batch."""
+        mini-batch within it (1-based) of how many (those done plus what the rest of the epoch takes at
+        the current mini-batch size), the examples seen; None before the first mini-batch."""
         r = self.last_report
         if r is None:
             return {"epoch": None, "batch": None, "batches": None, "examples": 0}
         n = self.dataset.n_train if self.dataset is not None else 0
-        batches = math.ceil(n / max(1, r.batch_size)) if n else None
-        if r.epoch_end is not None:  # the epoch just completed: all of its batches done
-            return {"epoch": r.epoch + 1, "batch": batches, "batches": batches, "examples": r.examples_seen}
-        return {"epoch": r.epoch + 1, "batch": r.batch + 1, "batches": batches, "examples": r.examples_seen}
+        done = r.batch + 1  # batches of this epoch so far, whatever their sizes
+        # this epoch's batches: those done, plus what the rest of the epoch takes at the current size
+        rest = max(0, n - (r.offset + r.batch_size)) if n else 0
+        batches = done + math.ceil(rest / max(1, int(self.hyper["batch_size"]))) if n else None
+        return {"epoch": r.epoch + 1, "batch": done, "batches": batches, "examples": r.examples_seen}
 
     def example(self, split: str, index: int, source: str | None = None, **extra) -> InputExample | None:
         """Example ``index`` of the current dataset's ``split`` ("train" or "test")."""
@@ -744,6 +747,9 @@ class Session:
         elif kind == "shown":
             r = msg[1]
             ds = self.dataset
+            playing = len(msg) > 2 and msg[2] != "batch"
+            if playing and self.current_input is not None and self.current_input.split is None:
+                return  # slow motion follows the batches, but never over the learner's own drawing
             if self._worker_gen == self.generation and ds is not None and len(r.indices) and int(r.indices[0]) < ds.n_train:
                 self.set_input(self.example("train", int(r.indices[0]),
                                             source=f"mini-batch {r.batch + 1} of epoch {r.epoch + 1}",

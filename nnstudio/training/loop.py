@@ -22,10 +22,31 @@ import time
 
 from nnstudio.training.snapshot import Snapshot
 
-#: speeds offered by the speed control, in mini-batches per second (0 = full speed)
-SPEEDS = (1, 2, 5, 10, 30, 100, 300, 1000, 0)
+#: the "watch" pace: speed up as the network learns (see watch_rate)
+WATCH = -1.0
+#: fixed speeds offered by the speed slider, in mini-batches per second (0 = full speed)
+FIXED_SPEEDS = (1, 2, 5, 10, 30, 100, 300, 1000, 0)
+#: every speed setting: the watch pace, or a fixed speed
+SPEEDS = (WATCH,) + FIXED_SPEEDS
 #: at or below this speed every mini-batch is shown to the user (input + snapshot)
 FOLLOW_SPEED = 10
+#: the watch pace starts at WATCH_START mini-batches a second and adds one every WATCH_TAU steps...
+WATCH_START, WATCH_TAU = 2.0, 1.5
+#: ...and runs at full speed once it would pass this rate
+WATCH_FULL = 20_000.0
+
+
+def watch_rate(step: int) -> float:
+    """The watch pace's speed after ``step`` mini-batches of a run (0: full speed).
+
+    rate = WATCH_START + step / WATCH_TAU, so the step count grows exponentially with time:
+    n(t) = WATCH_START·WATCH_TAU·(e^(t/WATCH_TAU) − 1).  The first mini-batches come one by one
+    (2, 2.7, 3.3… a second), when the cost falls fastest; ~160 steps are done after 6 s, ~1,200
+    after 9 s, and full speed is reached after ~15 s.  Equal spans of time show equal *ratios* of
+    steps ("log time"), so the change on screen stays steady while learning slows down.  A
+    function of the step alone: a rewound run replays at the same pace."""
+    rate = WATCH_START + step / WATCH_TAU
+    return 0.0 if rate >= WATCH_FULL else rate
 #: the trainer's own list of epoch reports is trimmed to the latest ones (the session keeps every
 #: epoch in its TrainingHistory; 30 minutes on the 4,000-image sample are 130,000 epochs)
 KEEP_EPOCHS = 2000
@@ -41,8 +62,10 @@ class TrainingLoop:
     def __init__(self, snapshot_hz: float = 60.0, max_backlog: int = 3000):
         self._trainer = None
         self._mode = "pause"  # "play" | "pause" | "batch" | "epoch"
-        self._speed = 0.0  # mini-batches per second; 0 = full speed
+        self._speed = 0.0  # mini-batches per second; 0 = full speed; WATCH = speeding up (watch_rate)
         self._last = None  # the last BatchReport
+        self._epochs_left = 0  # in "epoch" mode: epoch ends to go before pausing
+        self._batches_left = 0  # in "batch" mode: mini-batches to go before pausing
         self.snap_interval = 1.0 / max(1e-3, min(60.0, float(snapshot_hz)))
         #: bumped at every rewind / reset / new trainer: the run a message belongs to
         self.generation = 0
@@ -112,6 +135,11 @@ class TrainingLoop:
                 self._mode = "pause"
                 self._set_state("finished")
                 return
+            if mode == "epoch":
+                # to the end of the epoch in progress; each press while it runs adds one more epoch
+                self._epochs_left = self._epochs_left + 1 if self._mode == "epoch" else 1
+            elif mode == "batch":  # each press counts, however fast they come
+                self._batches_left = self._batches_left + 1 if self._mode == "batch" else 1
             self._mode = mode
             self._set_state("running")
         elif kind == "lr":
@@ -126,7 +154,7 @@ class TrainingLoop:
                 if self.state == "finished" and not tr.finished:
                     self._set_state("paused")
         elif kind == "speed":
-            self._speed = max(0.0, cmd[1])
+            self._speed = WATCH if cmd[1] < 0 else cmd[1]
         elif kind in ("rewind", "reset", "trainer"):
             if kind == "trainer":
                 self._trainer = tr = cmd[1]
@@ -190,6 +218,8 @@ class TrainingLoop:
             self._set_state("finished")
             return
         speed = self._speed if mode == "play" else 0.0
+        if speed < 0:
+            speed = watch_rate(tr.step_count)
         if speed:
             now = perf()
             if now < self._next_due:
@@ -217,11 +247,14 @@ class TrainingLoop:
                 self.emit("diverged", r)
                 self._set_state("paused")
                 return
+            if mode == "batch" or follow:  # (slow motion: each batch may become the current input)
+                self.emit("shown", r, mode)
             if mode == "batch":
-                self.emit("shown", r)
-                self._mode = "pause"
                 self._snapshot(r)
-                self._set_state("finished" if tr.finished else "paused")
+                self._batches_left -= 1
+                if self._batches_left <= 0 or tr.finished:
+                    self._mode = "pause"
+                    self._set_state("finished" if tr.finished else "paused")
                 return
             if r.epoch_end is not None:
                 if len(tr.history) > KEEP_EPOCHS:  # the session keeps its own per-epoch record
@@ -229,8 +262,10 @@ class TrainingLoop:
                 self._next_snap = perf() + self.snap_interval
                 self._snapshot(r)
                 if mode == "epoch":
-                    self._mode = "pause"
-                    self._set_state("finished" if tr.finished else "paused")
+                    self._epochs_left -= 1
+                    if self._epochs_left <= 0 or tr.finished:
+                        self._mode = "pause"
+                        self._set_state("finished" if tr.finished else "paused")
                 return  # (looks at tr.finished)
             now = perf()
             if follow or now >= self._next_snap:

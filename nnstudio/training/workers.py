@@ -145,8 +145,8 @@ class _InlineLoop(TrainingLoop):
 
 
 class InlineWorker(Worker):
-    """The loop runs in the caller's thread, one turn per :meth:`drain` (at most
-    ``steps_per_drain`` mini-batches): deterministic, for tests and headless use."""
+    """The loop runs in the caller's thread when drained (at most ``steps_per_drain`` mini-batches
+    per :meth:`drain`): deterministic, for tests and headless use."""
 
     def __init__(self, steps_per_drain: int = 50, **kw):
         self.loop = _InlineLoop(**kw)
@@ -169,9 +169,14 @@ class InlineWorker(Worker):
 
     def drain(self) -> list:
         loop = self.loop
-        if not loop.abort and (loop.cmds or (loop._trainer is not None and loop._mode != "pause")):
-            loop._next_due = 0.0  # (no waiting in slow motion here: one step per drain)
-            loop.turn(max_steps=self.steps_per_drain)
+        steps = loop.recorded + self.steps_per_drain
+        while not loop.abort and loop.recorded < steps and (
+                loop.cmds or (loop._trainer is not None and loop._mode != "pause")):
+            loop._next_due = 0.0  # (no waiting in slow motion here)
+            before = loop.recorded
+            loop.turn(max_steps=steps - loop.recorded)
+            if loop.recorded == before and not loop.cmds:
+                break  # (finished, or nothing to do)
         out, loop.out = loop.out, []
         return out
 

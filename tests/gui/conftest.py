@@ -30,13 +30,13 @@ def settings_dir(tmp_path, monkeypatch):
 
 @pytest.fixture
 def make_window(qtbot, settings_dir):
-    """``make(start=True, epochs=0, size=None, **kw)``: a shown MainWindow (placeholders instead of the
-    views unless ``load_views=True``), started and idle, training with no epoch limit unless
-    ``epochs`` says otherwise (None: the saved one).  Every window is closed after the test and must
+    """``make(start=True, epochs=0, size=None, full_speed=True, **kw)``: a shown MainWindow (placeholders
+    instead of the views unless ``load_views=True``), started and idle, training at full speed with no
+    epoch limit unless ``epochs`` says otherwise (None: the saved one).  Every window is closed after the test and must
     leave no worker behind."""
     made = []
 
-    def make(start=True, epochs=0, size=None, **kw):
+    def make(start=True, epochs=0, size=None, full_speed=True, **kw):
         kw.setdefault("load_views", False)
         w = MainWindow(make_settings(), **kw)
         made.append(w)
@@ -49,6 +49,9 @@ def make_window(qtbot, settings_dir):
                 w.start()
             settle(qtbot, w)
             no_epoch_limit(qtbot, w, epochs)
+            if full_speed:  # Training ▸ Full speed (tests that watch the watch pace say full_speed=False)
+                w.actions.full_speed.trigger()
+                settle(qtbot, w)
         return w
 
     yield make

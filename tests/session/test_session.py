@@ -280,3 +280,22 @@ def test_progress_counts_the_epoch_in_progress(session):
     s.step_batch()
     pump(s)
     assert s.progress()["epoch"] == 2 and s.progress()["batch"] == 1
+
+
+def test_the_batch_counter_stays_right_when_the_mini_batch_size_changes(session):
+    """It read "batch 207/60" and "92/80" after the size changed mid-epoch."""
+    s = session
+    for _ in range(5):
+        s.step_batch()
+    pump(s)
+    assert s.progress()["batch"] == 5 and s.progress()["batches"] == 400
+    s.set_batch_size(50)
+    assert s.progress()["batches"] == 5 + (4000 - 50) // 50  # the rest of the epoch at the new size
+    s.step_batch()
+    pump(s)
+    p = s.progress()
+    assert p["batch"] == 6 and p["batches"] == 6 + (4000 - 100) // 50 and p["examples"] == 100
+    s.step_epoch()
+    pump(s)
+    p = s.progress()
+    assert p["batch"] == p["batches"] == 84 and p["epoch"] == 1

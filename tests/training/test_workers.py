@@ -410,3 +410,32 @@ def test_the_training_modules_never_import_qt():
             "print(any(m.startswith(('PySide6', 'shiboken6', 'pyqtgraph')) for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_each_epoch_press_counts(running, sample):
+    """E while an epoch runs adds one more: two presses, two epoch ends (it used to be one)."""
+    w, rec = running
+    rec.sync()
+    n0 = len(rec.states)
+    w.step_epoch()
+    w.step_epoch()
+    rec.until(lambda: "paused" in rec.states[n0:])
+    ends = [r for r in rec.reports if r.epoch_end is not None]
+    assert len(ends) == 2 and len(rec.reports) == 2 * (sample.n_train // 10)
+
+
+def test_the_watch_pace_starts_slowly_and_shows_each_batch(sample, workers):
+    from nnstudio.training.loop import WATCH
+
+    w = workers("thread")
+    rec = Recorder(w)
+    rec.paused(lambda: w.set_trainer(make_trainer(sample)))
+    w.set_speed(WATCH)
+    rec.running(w.play)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 1.0:
+        rec.drain(0.05)
+    rec.paused(w.pause)
+    # about 2.3 mini-batches in the first second (2/s, speeding up by one every 1.5 steps)
+    assert 1 <= len(rec.reports) <= 5
+    assert [r.step for r in rec.shown] == [r.step for r in rec.reports]  # each one shown

@@ -13,7 +13,7 @@ from nnstudio.core.activations import ACTIVATIONS
 from nnstudio.gui.style import theme
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from nnstudio.session.model import sizes_text
-from nnstudio.training.loop import FOLLOW_SPEED, SPEEDS
+from nnstudio.training.loop import FIXED_SPEEDS, FOLLOW_SPEED, WATCH
 
 DEFAULT_SIZES_TEXT = "784-16-16-10"
 COST_NAMES = ("quadratic", "cross-entropy")
@@ -45,9 +45,12 @@ def parse_sizes(text: str) -> tuple[int, ...]:
 
 
 def speed_text(bps: float) -> str:
+    if bps < 0:
+        return "speeds up as it learns"
     if not bps:
         return "full speed"
-    return f"{bps:g} mini-batch/s" if bps == 1 else f"{bps:g} mini-batches/s"
+    text = f"{bps:g} mini-batch/s" if bps == 1 else f"{bps:g} mini-batches/s"
+    return text + ", each shown" if bps <= FOLLOW_SPEED else text
 
 
 # ----------------------------------------------------------------------------------- icons
@@ -144,6 +147,11 @@ class TrainingActions(QtCore.QObject):
                          "Reset: new random weights from a new seed", "reset")
         self.faster = act("fasterAction", "Faster", "]", "Train faster")
         self.slower = act("slowerAction", "Slower", "[", "Train slower (slow motion down to 1 mini-batch/s)")
+        self.watch = act("watchAction", "Watch it learn", "W",
+                         "Watch pace: the first mini-batches one by one, then faster as the network learns, "
+                         "up to full speed")
+        self.watch.setCheckable(True)
+        self.full_speed = act("fullSpeedAction", "Full speed", "F", "Train at full speed")
         # the play button is the accent colour: its glyph is dark in both themes
         self._icons = {k: glyph_icon(k, PRIMARY_TEXT) for k in ("play", "pause")}
         self.play.setIcon(self._icons["play"])
@@ -157,7 +165,8 @@ class TrainingActions(QtCore.QObject):
             a.setIcon(glyph_icon(kind, color))
 
     def all(self) -> list:
-        return [self.play, self.step_batch, self.step_epoch, self.rewind, self.reset, self.faster, self.slower]
+        return [self.play, self.step_batch, self.step_epoch, self.rewind, self.reset, self.faster, self.slower,
+                self.watch, self.full_speed]
 
     def set_running(self, running: bool) -> None:
         self._running = running
@@ -233,31 +242,38 @@ class TrainingControls(QtWidgets.QWidget):
         rl.addLayout(row)
         sp = QtWidgets.QHBoxLayout()
         sp.setSpacing(8)
-        slow = QtWidgets.QLabel("Speed")
+        slow = QtWidgets.QLabel("Sp&eed")
         slow.setProperty("muted", True)
+        self.watch_button = _tool_button(actions.watch, "watchButton", Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.watch_button.setText("Watch")
+        self.watch_button.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
         self.speed_slider = QtWidgets.QSlider(Qt.Orientation.Horizontal)
         self.speed_slider.setObjectName("speedSlider")
-        self.speed_slider.setRange(0, len(SPEEDS) - 1)
+        self.speed_slider.setRange(0, len(FIXED_SPEEDS) - 1)
         self.speed_slider.setPageStep(1)
         self.speed_slider.setTickPosition(QtWidgets.QSlider.TickPosition.TicksBelow)
-        self.speed_slider.setValue(len(SPEEDS) - 1)
+        self.speed_slider.setValue(len(FIXED_SPEEDS) - 1)
         self.speed_slider.setToolTip(
             "Training speed: from slow motion (1 mini-batch per second, every step shown) to full speed "
-            "([ slower, ] faster; Alt+E)"
+            "([ slower, ] faster, F full speed, W the watch pace; Alt+E)"
         )
-        slow.setText("Sp&eed")
         slow.setBuddy(self.speed_slider)
-        self.speed_label = QtWidgets.QLabel(speed_text(0))
+        self.speed_label = QtWidgets.QLabel(speed_text(WATCH))
         self.speed_label.setObjectName("speedLabel")
-        self.speed_label.setMinimumWidth(118)
+        self.speed_label.setWordWrap(True)
         self.speed_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         sp.addWidget(slow)
+        sp.addWidget(self.watch_button)
         sp.addWidget(self.speed_slider, 1)
-        sp.addWidget(self.speed_label)
         rl.addLayout(sp)
-        self.speed_slider.valueChanged.connect(self._speed_moved)
-        actions.faster.triggered.connect(lambda: self.speed_slider.setValue(self.speed_slider.value() + 1))
-        actions.slower.triggered.connect(lambda: self.speed_slider.setValue(self.speed_slider.value() - 1))
+        rl.addWidget(self.speed_label)
+        self._watching = True
+        actions.watch.setChecked(True)
+        self.speed_slider.valueChanged.connect(lambda _i: self._speed_chosen(watch=False))
+        actions.watch.triggered.connect(lambda on: self._speed_chosen(watch=on))
+        actions.full_speed.triggered.connect(self._full_speed)
+        actions.faster.triggered.connect(lambda: self._nudge_speed(+1))
+        actions.slower.triggered.connect(lambda: self._nudge_speed(-1))
         lay.addWidget(run)
 
         # --- hyper-parameters (live)
@@ -369,7 +385,8 @@ class TrainingControls(QtWidgets.QWidget):
             "<table cellspacing='3'>"
             "<tr><td><b>Space</b></td><td>play / pause</td><td>&nbsp;&nbsp;<b>N</b></td><td>one mini-batch</td></tr>"
             "<tr><td><b>E</b></td><td>one epoch</td><td>&nbsp;&nbsp;<b>R</b></td><td>rewind</td></tr>"
-            "<tr><td><b>[&nbsp;]</b></td><td>slower / faster</td><td></td><td></td></tr></table>"
+            "<tr><td><b>[&nbsp;]</b></td><td>slower / faster</td><td>&nbsp;&nbsp;<b>F</b></td><td>full speed</td></tr>"
+            "<tr><td><b>W</b></td><td>watch pace</td><td></td><td></td></tr></table>"
         )
         keys.setObjectName("keysHint")
         keys.setProperty("muted", True)
@@ -390,17 +407,50 @@ class TrainingControls(QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ reading / writing values
     def speed(self) -> float:
-        return float(SPEEDS[self.speed_slider.value()])
+        """The speed setting: WATCH (the watch pace), or mini-batches per second (0: full speed)."""
+        return WATCH if self._watching else float(FIXED_SPEEDS[self.speed_slider.value()])
 
     def set_speed(self, bps: float) -> None:
-        i = SPEEDS.index(bps) if bps in SPEEDS else len(SPEEDS) - 1
-        self.speed_slider.setValue(i)
+        """Show this speed setting without emitting anything."""
+        self._watching = bps < 0
+        self.actions.watch.setChecked(self._watching)
+        if not self._watching:
+            i = FIXED_SPEEDS.index(bps) if bps in FIXED_SPEEDS else len(FIXED_SPEEDS) - 1
+            self.speed_slider.blockSignals(True)
+            self.speed_slider.setValue(i)
+            self.speed_slider.blockSignals(False)
+        self._show_speed()
 
-    def _speed_moved(self, i: int) -> None:
-        bps = float(SPEEDS[i])
-        self.speed_label.setText(speed_text(bps) + (" ·" if bps and bps <= FOLLOW_SPEED else ""))
-        self.speed_label.setToolTip("every mini-batch is shown" if bps and bps <= FOLLOW_SPEED else "")
-        self.speedChanged.emit(bps)
+    def _show_speed(self) -> None:
+        bps = self.speed()
+        self.speed_label.setText(speed_text(bps))
+        self.speed_label.setToolTip(
+            "the watch pace: the first mini-batches one by one, then faster as the network learns, up to full "
+            "speed" if bps < 0 else "every mini-batch is drawn and shown as the current input"
+            if 0 < bps <= FOLLOW_SPEED else "")
+
+    def _speed_chosen(self, watch: bool) -> None:
+        self._watching = watch
+        self.actions.watch.setChecked(watch)
+        self._show_speed()
+        self.speedChanged.emit(self.speed())
+
+    def _nudge_speed(self, step: int) -> None:
+        if self._watching:  # from the watch pace, ] starts at full speed's neighbour and [ at slow motion
+            self._watching = False
+            i = len(FIXED_SPEEDS) - 1 if step > 0 else 0
+        else:
+            i = max(0, min(len(FIXED_SPEEDS) - 1, self.speed_slider.value() + step))
+        self.speed_slider.blockSignals(True)
+        self.speed_slider.setValue(i)
+        self.speed_slider.blockSignals(False)
+        self._speed_chosen(watch=False)
+
+    def _full_speed(self) -> None:
+        self.speed_slider.blockSignals(True)
+        self.speed_slider.setValue(len(FIXED_SPEEDS) - 1)
+        self.speed_slider.blockSignals(False)
+        self._speed_chosen(watch=False)
 
     def architecture(self) -> dict:
         """The network settings as typed (sizes may raise ValueError)."""

@@ -24,6 +24,7 @@ import time
 import traceback
 
 from nnstudio.gui.qt import QtCore
+from nnstudio.training.loop import watch_rate
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,8 @@ class FrameClock(QtCore.QObject):
             return
         s = self.session
         speed = s.hyper["speed"]
+        if speed < 0:  # the watch pace: its speed now
+            speed = watch_rate(s.last_report.step if s.last_report is not None else 0)
         if s.run_state != "running" or 0 < speed <= DISPLAY_HZ:
             budget = 1.0  # the worker is idle or mostly sleeping: frames at display rate
         elif speed:

@@ -33,7 +33,7 @@ from nnstudio.gui.window.menus import build_menus
 from nnstudio.gui.window.settings import APP_NAME, STATE_VERSION, make_settings, read
 from nnstudio.gui.window.statusbar import StatusBar
 from nnstudio.session import Session, SessionError
-from nnstudio.training.loop import SPEEDS
+from nnstudio.training.loop import SPEEDS, WATCH
 from nnstudio.training.workers import make_worker
 
 log = logging.getLogger(__name__)
@@ -486,10 +486,10 @@ class MainWindow(QtWidgets.QMainWindow):
             "learning_rate": read(st, "train/learning_rate", 1.5, float, 1e-4, 100.0, refused),
             "batch_size": read(st, "train/batch_size", 10, int, 1, 10_000, refused),
             "epochs": read(st, "train/epochs", 30, int, 0, 100_000, refused),
-            "speed": read(st, "train/speed", 0.0, float, 0.0, 1e6, refused),
+            "speed": read(st, "train/speed", WATCH, float, WATCH, 1e6, refused),
         }
         if hyper["speed"] not in SPEEDS:
-            hyper["speed"] = 0.0
+            hyper["speed"] = WATCH
         try:
             sizes = parse_sizes(read(st, "net/sizes", "784-16-16-10", str))
         except ValueError:

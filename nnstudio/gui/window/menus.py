@@ -52,6 +52,8 @@ def build_menus(window) -> None:
                             "Ctrl+Alt+Z", "Put back the weights from before the last explorer step")
     w.undo_action.setEnabled(False)
     t.addSeparator()
+    t.addAction(a.watch)
+    t.addAction(a.full_speed)
     t.addAction(a.faster)
     t.addAction(a.slower)
     for d in w.docks:  # shortcuts also work while a floating dock has the focus

@@ -6,7 +6,7 @@ import pytest
 
 from nnstudio.gui.qt import Qt, QtWidgets
 from nnstudio.gui.training.controls import TrainingActions, TrainingControls, parse_sizes
-from nnstudio.training.loop import FOLLOW_SPEED, SPEEDS
+from nnstudio.training.loop import FIXED_SPEEDS, WATCH, watch_rate
 
 
 @pytest.fixture
@@ -49,15 +49,27 @@ def test_a_user_edit_is_a_signal(qtbot, controls):
         c.sizes_input.editingFinished.emit()
 
 
-def test_speed_steps_and_slow_motion_mark(qtbot, controls):
+def test_speed_the_watch_pace_full_speed_and_slow_motion(qtbot, controls):
     c = controls
-    c.set_speed(SPEEDS[0])
-    assert c.speed() == 1 and "1 mini-batch/s" in c.speed_label.text()
+    assert c.speed() == WATCH and c.actions.watch.isChecked()  # the default: watch it learn
+    assert c.speed_label.text() == "speeds up as it learns"
     with qtbot.waitSignal(c.speedChanged) as sig:
-        c.actions.faster.trigger()
-    assert sig.args == [float(SPEEDS[1])]
-    assert c.speed_label.toolTip() == ("every mini-batch is shown" if SPEEDS[1] <= FOLLOW_SPEED else "")
-    c.set_speed(0)
-    assert c.speed_label.text() == "full speed"
-    qtbot.keyClick(c.speed_slider, Qt.Key.Key_Home)
-    assert c.speed() == SPEEDS[0]
+        c.actions.full_speed.trigger()  # F: full speed, one key away
+    assert sig.args == [0.0] and c.speed_label.text() == "full speed" and not c.actions.watch.isChecked()
+    with qtbot.waitSignal(c.speedChanged) as sig:
+        c.actions.slower.trigger()
+    assert sig.args == [float(FIXED_SPEEDS[-2])]
+    c.set_speed(2)
+    assert c.speed() == 2 and c.speed_label.text() == "2 mini-batches/s, each shown"  # (no cryptic "·")
+    assert "every mini-batch" in c.speed_label.toolTip()
+    with qtbot.waitSignal(c.speedChanged) as sig:
+        c.actions.watch.trigger()
+    assert sig.args == [WATCH]
+    qtbot.keyClick(c.speed_slider, Qt.Key.Key_Home)  # moving the slider leaves the watch pace
+    assert c.speed() == FIXED_SPEEDS[0] == 1 and not c.actions.watch.isChecked()
+
+
+def test_the_watch_pace_speeds_up_as_steps_go_by():
+    assert watch_rate(0) == 2.0 and watch_rate(3) == 4.0
+    assert 0 < watch_rate(400) < watch_rate(4000) < 5000
+    assert watch_rate(10**6) == 0.0  # (then full speed)

@@ -163,3 +163,53 @@ def test_switching_to_data_of_the_same_size_keeps_the_network_to_test_it(qtbot, 
     qtbot.waitUntil(lambda: ev.analysis is not None and not ev.busy and ev._result.dataset is w.dataset, timeout=20000)
     acc, _ = net.evaluate(w.dataset.test_x, w.dataset.test_labels)
     assert ev.report["accuracy"] == pytest.approx(acc)
+
+
+def test_evaluation_says_how_the_network_was_trained(qtbot, studio):
+    """A 30-epoch network was labelled "after 0 epochs" (its training happened elsewhere)."""
+    w = studio
+    ev = look_at(qtbot, w, "evaluation")
+    qtbot.waitUntil(lambda: ev.analysis is not None and not ev.busy, timeout=20000)
+    text = ev.summary.when_label.text()
+    assert "after 0 epochs" not in text
+    assert text.startswith("pretrained 784-16-16-10, as it is (not trained in this run yet)")
+    until_paused(qtbot, w, lambda: click(qtbot, w, "stepEpochButton"))
+    qtbot.waitUntil(lambda: ev.analysis is not None and not ev.busy and ev._result.step == 400, timeout=20000)
+    assert ev.summary.when_label.text().startswith("new 784-16-16-10 (seed 0) • after 1 epoch of this run")
+
+
+def test_file_dialogs_start_in_the_users_folders(qtbot, studio, tmp_path, monkeypatch):
+    """File ▸ Save opened inside the installed package (site-packages/nnstudio/resources/models)."""
+    import nnstudio
+
+    w = studio
+    asked = []
+    monkeypatch.setattr(w, "ask_save_path", lambda title, start, filters: asked.append(start) or None)
+    key(qtbot, w, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert asked and not asked[0].startswith(str(__import__("pathlib").Path(nnstudio.__file__).parent))
+    assert "resources" not in asked[0]
+    monkeypatch.setattr(w, "ask_save_path", lambda *a: str(tmp_path / "kept" / "net.npz"))
+    (tmp_path / "kept").mkdir()
+    key(qtbot, w, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    monkeypatch.setattr(w, "ask_save_path", lambda title, start, filters: asked.append(start) or None)
+    key(qtbot, w, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert asked[-1].startswith(str(tmp_path / "kept"))  # the last folder used
+
+
+def test_space_on_a_fresh_profile_starts_a_run_you_can_watch(qtbot, make_window):
+    """Space ran all 30 epochs of the sample in under a second: nothing to watch."""
+    w = make_window(load_views=True, size=(1280, 720), full_speed=False, epochs=None)
+    assert w.controls.speed_label.text() == "speeds up as it learns"
+    key(qtbot, w, Qt.Key.Key_Space)
+    qtbot.wait(1500)
+    s = w.session
+    assert s.run_state == "running" and 1 <= s.history.n <= 12  # one by one at first
+    dg = w.views["diagram"]
+    qtbot.waitUntil(lambda: dg.example is not None and dg.example.source.startswith("mini-batch"), timeout=3000)
+    # (the pace is a function of the step: 30 epochs of the sample take ~11 s, so after 6-9 s it still learns)
+    from nnstudio.training.loop import WATCH_START, WATCH_TAU
+    import math
+
+    steps_at = lambda t: WATCH_START * WATCH_TAU * (math.exp(t / WATCH_TAU) - 1)  # noqa: E731
+    assert steps_at(9.0) < 30 * 400 * 0.2
+    until_paused(qtbot, w, lambda: key(qtbot, w, Qt.Key.Key_Space))

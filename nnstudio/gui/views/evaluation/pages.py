@@ -65,6 +65,7 @@ class SummaryPage(QtWidgets.QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.network_label = ""  # the studio's name for its network
         self.accuracy_label = QtWidgets.QLabel("–")
         self.accuracy_label.setStyleSheet(f"color: {theme.TEXT}; font-size: 26pt; font-weight: 600;")
         self.accuracy_label.setToolTip("fraction of the images whose brightest output neuron is the right digit")
@@ -161,8 +162,12 @@ class SummaryPage(QtWidgets.QWidget):
         self.cell_label.setText("Click a cell of the matrix to see those images here; click an image to load it.")
 
     def set_when(self, res: _Result, stale: bool) -> None:
-        when = f"after {res.epoch} epoch{'s' if res.epoch != 1 else ''} ({res.step:,} mini-batches)"
-        text = f"network {when} · computed in {1000 * res.analysis.seconds:.0f} ms"
+        name = self.network_label or "the network"
+        if res.step:
+            when = f"{name} after {res.epoch} epoch{'s' if res.epoch != 1 else ''} of this run ({res.step:,} mini-batches)"
+        else:  # (a network opened or created as it is: its training, if any, happened elsewhere)
+            when = f"{name}, as it is (not trained in this run yet)"
+        text = f"{when} · computed in {1000 * res.analysis.seconds:.0f} ms"
         if stale:
             text += (f" · <span style='color:{theme.ACCENT}'>training has moved on: "
                      "updated at the next epoch end, or click Evaluate now</span>")

@@ -193,6 +193,11 @@ class EvaluationView(StudioView):
     def set_input(self, example) -> None:
         """Nothing to show for the current input: this view is about the whole test set."""
 
+    def set_network_label(self, label: str) -> None:
+        self.summary.network_label = label
+        if self._result is not None:
+            self.summary.set_when(self._result, self._stale)
+
     def set_run_state(self, state: str) -> None:
         """Training paused (or finished): evaluate the network as it is now, if it moved on since."""
         snap, res = self._snapshot, self._result
