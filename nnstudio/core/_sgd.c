@@ -9,10 +9,12 @@
  *   backward  δ_prev = (Wᵀ δ)·f'(z_prev), using the weights from before the step
  *   update    W ← shrink·W − (η/m) Σ_examples a δᵀ,   b ← b − (η/m) Σ δ
  *
- * Why it is fast: the first layer skips the zero pixels of each image (about four fifths of
- * an MNIST digit is background), reads the uint8 pixels directly (no conversion to float),
- * and the whole step is one call, so none of NumPy's per-call overhead on tiny arrays.  It
- * releases the GIL while it works, so the GUI thread can paint while the worker trains.
+ * Why it is fast: the step runs layer by layer over the whole mini-batch, the first layer as a sparse
+ * product that skips each image's zero pixels (about four fifths of an MNIST digit is background)
+ * and reads the uint8 pixels directly, the others through a small register-blocked matrix product;
+ * the sigmoid is vectorised; and the whole step is one call, so none of NumPy's per-call overhead
+ * on tiny arrays.  It releases the GIL while it works, so the GUI thread can paint while the worker
+ * trains.  docs/performance.md has the figures and where the time goes.
  *
  * Layout (as nnstudio.core.network.Network.buffer): layer l's parameters are a row-major
  * (n_in + 1, n_out) block, weights first (row p = the weights from input neuron p), the
@@ -59,10 +61,13 @@ typedef struct {
     Py_ssize_t sizes[MAX_LAYERS + 1];
     Py_ssize_t offset[MAX_LAYERS];
     int act[MAX_LAYERS];
-    double *work;
-    Py_ssize_t work_m;
-    uint16_t *nz;  /* per example of the mini-batch: the indices of its non-zero inputs */
-    Py_ssize_t *nnz;
+    double *work;      /* activations and deltas of the mini-batch */
+    double *wt;        /* one layer's weights transposed */
+    Py_ssize_t work_m; /* the largest mini-batch the buffers hold */
+    /* the mini-batch's non-zero inputs (CSR): example i's are [rowptr[i], rowptr[i + 1]) of nzi, nzv */
+    Py_ssize_t *rowptr;
+    int32_t *nzi;
+    double *nzv;
     double u8_scale[256];
 } Kernel;
 
@@ -75,11 +80,13 @@ static void release(Kernel *k) {
     }
     k->have_params = k->have_x = k->have_epoch = 0;
     free(k->work);
-    free(k->nz);
-    free(k->nnz);
-    k->work = NULL;
-    k->nz = NULL;
-    k->nnz = NULL;
+    free(k->wt);
+    free(k->rowptr);
+    free(k->nzi);
+    free(k->nzv);
+    k->work = k->wt = k->nzv = NULL;
+    k->rowptr = NULL;
+    k->nzi = NULL;
     k->work_m = 0;
 }
 
@@ -153,7 +160,7 @@ static int Kernel_init(Kernel *k, PyObject *args, PyObject *kwds) {
         PyErr_SetString(PyExc_ValueError, "x must be uint8 or float64");
         return -1;
     }
-    if (k->sizes[0] > 65535) {
+    if (k->sizes[0] > 65535) { /* (the trainer's limit; the kernel's indices are int32) */
         PyErr_SetString(PyExc_ValueError, "at most 65,535 inputs");
         return -1;
     }
@@ -201,38 +208,328 @@ static PyObject *Kernel_set_epoch(Kernel *k, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* ---------------------------------------------------------------- the maths */
+/* ---------------------------------------------------------------- the maths
+ *
+ * The step works layer by layer on the whole mini-batch (not example by example), so that every
+ * weight it loads serves several examples while it is in a register or in L1/L2:
+ *
+ *   - the first layer is a sparse × dense product: each example's non-zero pixels (found 64 at a
+ *     time, see nonzero_u8) times the rows of W₁, a tile of up to 32 outputs kept in registers;
+ *     the same tile of W₁ serves every example of the batch before the next tile is touched;
+ *   - the other layers are dense products through a small register-blocked kernel (gemm: 4
+ *     examples × 8 outputs per block, the weights' panel reused by every block of examples);
+ *   - the sigmoid is vectorised (exp_vec: exp by range reduction and a degree-13 polynomial,
+ *     within 2 ulp of libm's exp).
+ *
+ * The vector code uses GCC/clang vector extensions (4 doubles: AVX2 in the avx2 clone, pairs of
+ * SSE2 registers in the baseline build); other compilers get the plain C loops below them.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define HAVE_VEC 1
+typedef double v4d __attribute__((vector_size(32)));
+typedef long long v4i __attribute__((vector_size(32)));
+INLINE v4d ld4(const double *p) { v4d v; memcpy(&v, p, sizeof v); return v; }
+INLINE void st4(double *p, v4d v) { memcpy(p, &v, sizeof v); }
+INLINE v4d bc4(double s) { return (v4d){s, s, s, s}; }
+INLINE v4d sel4(v4i mask, v4d yes, v4d no) { return (v4d)(((v4i)yes & mask) | ((v4i)no & ~mask)); }
+#else
+#define HAVE_VEC 0
+#endif
 
-/* z (n_out) += s * w (n_out) */
-INLINE void axpy(double *restrict z, const double *restrict w, double s, Py_ssize_t n) {
-    for (Py_ssize_t j = 0; j < n; j++) z[j] += s * w[j];
+/* e^x: x = k ln2 + r (|r| <= ln2/2), e^r by its Taylor polynomial of degree 13 (error < 1e-17),
+ * 2^k applied in two halves so that k may reach -1075 (e^x then underflows to 0) or 1024 (inf) */
+#define EXP_POLY(r)                                                                                     \
+    (1.0 + (r) * (1.0 + (r) * (1.0 / 2 + (r) * (1.0 / 6 + (r) * (1.0 / 24 + (r) * (1.0 / 120 + (r) *     \
+    (1.0 / 720 + (r) * (1.0 / 5040 + (r) * (1.0 / 40320 + (r) * (1.0 / 362880 + (r) * (1.0 / 3628800 +  \
+    (r) * (1.0 / 39916800 + (r) * (1.0 / 479001600 + (r) * (1.0 / 6227020800.0))))))))))))))
+#define EXP_LOG2E 1.4426950408889634
+#define EXP_LN2HI 6.93147180369123816490e-01
+#define EXP_LN2LO 1.90821492927058770002e-10
+#define EXP_MAGIC 6755399441055744.0 /* 1.5 × 2^52: adding it rounds to an integer */
+
+INLINE double exp_scalar(double x) {
+    /* the same operations as exp_vec, one lane (keeps NaN: comparisons with NaN are false) */
+    x = x > 709.0 ? 709.0 : x;
+    x = x < -745.0 ? -745.0 : x;
+    double kf = (x * EXP_LOG2E + EXP_MAGIC) - EXP_MAGIC;
+    double r = (x - kf * EXP_LN2HI) - kf * EXP_LN2LO;
+    double k1 = (kf * 0.5 - 0.25 + EXP_MAGIC) - EXP_MAGIC; /* floor(k / 2) */
+    return EXP_POLY(r) * ldexp(1.0, (int)k1) * ldexp(1.0, (int)(kf - k1));
 }
 
-INLINE double dot(const double *restrict a, const double *restrict b, Py_ssize_t n) {
-    double s = 0.0;
-    for (Py_ssize_t j = 0; j < n; j++) s += a[j] * b[j];
-    return s;
+#if HAVE_VEC
+INLINE v4d exp_vec(v4d x) {
+    const v4d hi = bc4(709.0), lo = bc4(-745.0), magic = bc4(EXP_MAGIC);
+    x = sel4(x > hi, hi, x); /* NaN stays NaN */
+    x = sel4(x < lo, lo, x);
+    v4d kf = (x * EXP_LOG2E + magic) - magic;
+    v4d r = (x - kf * EXP_LN2HI) - kf * EXP_LN2LO;
+    v4d k1 = (kf * 0.5 - 0.25 + magic) - magic;
+    v4d k2 = kf - k1;
+    /* 2^k: (k + 1023) in the exponent bits; k + 1023 + 1.5·2^52 has k + 1023 in its low bits */
+    v4d s1 = (v4d)(((v4i)(k1 + (1023.0 + EXP_MAGIC))) << 52);
+    v4d s2 = (v4d)(((v4i)(k2 + (1023.0 + EXP_MAGIC))) << 52);
+    return EXP_POLY(r) * s1 * s2;
 }
+#endif
 
 INLINE void activate(double *a, Py_ssize_t n, int act) {
+    Py_ssize_t j = 0;
     switch (act) {
     case ACT_SIGMOID:
-        for (Py_ssize_t j = 0; j < n; j++) a[j] = 1.0 / (1.0 + exp(-a[j]));
+#if HAVE_VEC
+        for (; j + 4 <= n; j += 4) st4(a + j, 1.0 / (1.0 + exp_vec(-ld4(a + j))));
+#endif
+        for (; j < n; j++) a[j] = 1.0 / (1.0 + exp_scalar(-a[j]));
         break;
     case ACT_TANH:
-        for (Py_ssize_t j = 0; j < n; j++) a[j] = tanh(a[j]);
+        for (; j < n; j++) a[j] = tanh(a[j]);
         break;
     default: /* ReLU; NaN stays NaN so a blow-up is seen */
-        for (Py_ssize_t j = 0; j < n; j++) a[j] = (a[j] > 0.0 || a[j] != a[j]) ? a[j] : 0.0;
+        for (; j < n; j++) a[j] = (a[j] > 0.0 || a[j] != a[j]) ? a[j] : 0.0;
     }
 }
 
-/* f'(z) from a = f(z) */
-INLINE double fprime(double a, int act) {
+/* d *= f'(z), given a = f(z) */
+INLINE void times_fprime(double *restrict d, const double *restrict a, Py_ssize_t n, int act) {
     switch (act) {
-    case ACT_SIGMOID: return a * (1.0 - a);
-    case ACT_TANH: return 1.0 - a * a;
-    default: return a > 0.0 ? 1.0 : 0.0;
+    case ACT_SIGMOID:
+        for (Py_ssize_t j = 0; j < n; j++) d[j] *= a[j] * (1.0 - a[j]);
+        break;
+    case ACT_TANH:
+        for (Py_ssize_t j = 0; j < n; j++) d[j] *= 1.0 - a[j] * a[j];
+        break;
+    default:
+        for (Py_ssize_t j = 0; j < n; j++) d[j] *= a[j] > 0.0 ? 1.0 : 0.0;
+    }
+}
+
+/* ---- the first layer: sparse inputs */
+
+/* The non-zero pixels of one uint8 image: their indices and their values / 255.  64 pixels at a
+ * time: a bit per non-zero byte, then one index per set bit (few branches, none per pixel). */
+INLINE Py_ssize_t nonzero_u8(const uint8_t *row, Py_ssize_t n0, const double *scale, int32_t *idx, double *val) {
+    Py_ssize_t c = 0, p = 0;
+#if HAVE_VEC && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
+    for (; p + 64 <= n0; p += 64) {
+        uint64_t mask = 0;
+        for (int w = 0; w < 8; w++) {
+            uint64_t x;
+            memcpy(&x, row + p + 8 * w, 8);
+            uint64_t hi = (((x & low7) + low7) | x) & ~low7; /* the top bit of each non-zero byte */
+            mask |= (((hi >> 7) * 0x0102040810204080ULL) >> 56) << (8 * w);
+        }
+        while (mask) {
+            idx[c++] = (int32_t)(p + __builtin_ctzll(mask));
+            mask &= mask - 1;
+        }
+    }
+#endif
+    for (; p < n0; p++) {
+        idx[c] = (int32_t)p;
+        c += row[p] != 0;
+    }
+    for (Py_ssize_t q = 0; q < c; q++) val[q] = scale[row[idx[q]]];
+    return c;
+}
+
+INLINE Py_ssize_t nonzero_f64(const double *row, Py_ssize_t n0, int32_t *idx, double *val) {
+    Py_ssize_t c = 0;
+    for (Py_ssize_t p = 0; p < n0; p++) {
+        idx[c] = (int32_t)p;
+        val[c] = row[p];
+        c += row[p] != 0.0;
+    }
+    return c;
+}
+
+/* z[0..4·NV) = bias + Σ_q val[q] · W[idx[q]], the sums in registers (two sets when they are few,
+ * so that the additions of two pixels overlap) */
+INLINE void sparse_dot_tile(const int NV, double *z, const double *bias, const double *W, Py_ssize_t ldw,
+                            const int32_t *idx, const double *val, Py_ssize_t c) {
+#if HAVE_VEC
+    v4d acc[8], acc2[8];
+    for (int v = 0; v < NV; v++) {
+        acc[v] = ld4(bias + 4 * v);
+        acc2[v] = bc4(0.0);
+    }
+    Py_ssize_t q = 0;
+    if (NV <= 4) {
+        for (; q + 2 <= c; q += 2) {
+            const double *w0 = W + idx[q] * ldw, *w1 = W + idx[q + 1] * ldw;
+            const v4d s0 = bc4(val[q]), s1 = bc4(val[q + 1]);
+            for (int v = 0; v < NV; v++) {
+                acc[v] += s0 * ld4(w0 + 4 * v);
+                acc2[v] += s1 * ld4(w1 + 4 * v);
+            }
+        }
+    }
+    for (; q < c; q++) {
+        const double *w0 = W + idx[q] * ldw;
+        const v4d s0 = bc4(val[q]);
+        for (int v = 0; v < NV; v++) acc[v] += s0 * ld4(w0 + 4 * v);
+    }
+    for (int v = 0; v < NV; v++) st4(z + 4 * v, NV <= 4 ? acc[v] + acc2[v] : acc[v]);
+#else
+    (void)NV;
+#endif
+}
+
+/* the columns [j, j + w) of z = bias + Σ val · W[idx], one column at a time (the ragged end) */
+INLINE void sparse_dot_cols(Py_ssize_t w, double *z, const double *bias, const double *W, Py_ssize_t ldw,
+                            const int32_t *idx, const double *val, Py_ssize_t c) {
+    for (Py_ssize_t j = 0; j < w; j++) {
+        double s = bias[j];
+        for (Py_ssize_t q = 0; q < c; q++) s += val[q] * W[idx[q] * ldw + j];
+        z[j] = s;
+    }
+}
+
+/* W[idx[q]][0..4·NV) += val[q] · d, the tile of d in registers */
+INLINE void sparse_update_tile(const int NV, double *W, Py_ssize_t ldw, const double *d,
+                               const int32_t *idx, const double *val, Py_ssize_t c) {
+#if HAVE_VEC
+    v4d dv[8];
+    for (int v = 0; v < NV; v++) dv[v] = ld4(d + 4 * v);
+    for (Py_ssize_t q = 0; q < c; q++) {
+        double *w = W + idx[q] * ldw;
+        const v4d s = bc4(val[q]);
+        for (int v = 0; v < NV; v++) st4(w + 4 * v, ld4(w + 4 * v) + s * dv[v]);
+    }
+#else
+    (void)NV;
+#endif
+}
+
+INLINE void sparse_update_cols(Py_ssize_t w, double *W, Py_ssize_t ldw, const double *d,
+                               const int32_t *idx, const double *val, Py_ssize_t c) {
+    for (Py_ssize_t q = 0; q < c; q++) {
+        double *row = W + idx[q] * ldw;
+        for (Py_ssize_t j = 0; j < w; j++) row[j] += val[q] * d[j];
+    }
+}
+
+/* how many 4-wide vectors the next tile of a row of n - j columns takes (0: the ragged end) */
+INLINE int tile_vectors(Py_ssize_t left) {
+#if HAVE_VEC
+    return left >= 32 ? 8 : left >= 16 ? 4 : left >= 8 ? 2 : left >= 4 ? 1 : 0;
+#else
+    (void)left;
+    return 0;
+#endif
+}
+
+/* Z (m × n1) = bias + X W for the batch's sparse rows (CSR: rowptr, idx, val) */
+INLINE void sparse_forward(Py_ssize_t m, Py_ssize_t n1, double *Z, const double *W, const double *bias,
+                           const Py_ssize_t *rowptr, const int32_t *idx, const double *val) {
+    for (Py_ssize_t j = 0; j < n1;) {
+        const int nv = tile_vectors(n1 - j);
+        const Py_ssize_t w = nv ? 4 * nv : n1 - j;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            const Py_ssize_t r0 = rowptr[i], c = rowptr[i + 1] - r0;
+            double *z = Z + i * n1 + j;
+            switch (nv) {
+            case 8: sparse_dot_tile(8, z, bias + j, W + j, n1, idx + r0, val + r0, c); break;
+            case 4: sparse_dot_tile(4, z, bias + j, W + j, n1, idx + r0, val + r0, c); break;
+            case 2: sparse_dot_tile(2, z, bias + j, W + j, n1, idx + r0, val + r0, c); break;
+            case 1: sparse_dot_tile(1, z, bias + j, W + j, n1, idx + r0, val + r0, c); break;
+            default: sparse_dot_cols(w, z, bias + j, W + j, n1, idx + r0, val + r0, c);
+            }
+        }
+        j += w;
+    }
+}
+
+/* W += Xᵀ D for the batch's sparse rows (D is already −η/m × the deltas) */
+INLINE void sparse_update(Py_ssize_t m, Py_ssize_t n1, double *W, const double *D,
+                          const Py_ssize_t *rowptr, const int32_t *idx, const double *val) {
+    for (Py_ssize_t j = 0; j < n1;) {
+        const int nv = tile_vectors(n1 - j);
+        const Py_ssize_t w = nv ? 4 * nv : n1 - j;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            const Py_ssize_t r0 = rowptr[i], c = rowptr[i + 1] - r0;
+            const double *d = D + i * n1 + j;
+            switch (nv) {
+            case 8: sparse_update_tile(8, W + j, n1, d, idx + r0, val + r0, c); break;
+            case 4: sparse_update_tile(4, W + j, n1, d, idx + r0, val + r0, c); break;
+            case 2: sparse_update_tile(2, W + j, n1, d, idx + r0, val + r0, c); break;
+            case 1: sparse_update_tile(1, W + j, n1, d, idx + r0, val + r0, c); break;
+            default: sparse_update_cols(w, W + j, n1, d, idx + r0, val + r0, c);
+            }
+        }
+        j += w;
+    }
+}
+
+/* ---- the other layers: dense products */
+
+/* One block of C = init + A B, or C = beta C + A B when accumulating: MR rows × 4·NV columns, the sums in
+ * registers.  A's element (r, k) is A[r·ai + k·ak] (so Aᵀ is the same A with ai and ak swapped),
+ * B's (k, j) is B[k·ldb + j]. */
+INLINE void gemm_block(const int MR, const int NV, Py_ssize_t K, const double *A, Py_ssize_t ai, Py_ssize_t ak,
+                       const double *B, Py_ssize_t ldb, double *C, Py_ssize_t ldc, const double *init, int accumulate, double beta) {
+#if HAVE_VEC
+    v4d acc[4][2];
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < NV; v++) acc[r][v] = init ? ld4(init + 4 * v) : bc4(0.0);
+    for (Py_ssize_t k = 0; k < K; k++) {
+        const double *b = B + k * ldb;
+        const v4d b0 = ld4(b), b1 = NV > 1 ? ld4(b + 4) : bc4(0.0);
+        for (int r = 0; r < MR; r++) {
+            const v4d a = bc4(A[r * ai + k * ak]);
+            acc[r][0] += a * b0;
+            if (NV > 1) acc[r][1] += a * b1;
+        }
+    }
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < NV; v++) {
+            double *c = C + r * ldc + 4 * v;
+            st4(c, accumulate ? beta * ld4(c) + acc[r][v] : acc[r][v]);
+        }
+#else
+    (void)MR, (void)NV, (void)K, (void)A, (void)ai, (void)ak, (void)B, (void)ldb, (void)C, (void)ldc,
+        (void)init, (void)accumulate, (void)beta;
+#endif
+}
+
+INLINE void gemm_cols(Py_ssize_t M, Py_ssize_t w, Py_ssize_t K, const double *A, Py_ssize_t ai, Py_ssize_t ak,
+                      const double *B, Py_ssize_t ldb, double *C, Py_ssize_t ldc, const double *init, int accumulate, double beta) {
+    for (Py_ssize_t r = 0; r < M; r++)
+        for (Py_ssize_t j = 0; j < w; j++) {
+            double s = init ? init[j] : 0.0;
+            for (Py_ssize_t k = 0; k < K; k++) s += A[r * ai + k * ak] * B[k * ldb + j];
+            C[r * ldc + j] = accumulate ? beta * C[r * ldc + j] + s : s;
+        }
+}
+
+/* C (M × N) = init + A B, or beta C + A B when accumulating (see gemm_block) */
+INLINE void gemm(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const double *A, Py_ssize_t ai, Py_ssize_t ak,
+                 const double *B, Py_ssize_t ldb, double *C, Py_ssize_t ldc, const double *init, int accumulate,
+                 double beta) {
+    for (Py_ssize_t j = 0; j < N;) {
+        const int nv = tile_vectors(N - j) >= 2 ? 2 : tile_vectors(N - j);
+        const Py_ssize_t w = nv ? 4 * nv : N - j;
+        const double *in = init ? init + j : NULL;
+        if (!nv) {
+            gemm_cols(M, w, K, A, ai, ak, B + j, ldb, C + j, ldc, in, accumulate, beta);
+            j += w;
+            continue;
+        }
+        Py_ssize_t r = 0;
+        for (; r + 4 <= M; r += 4) {
+            const double *a = A + r * ai;
+            double *c = C + r * ldc + j;
+            if (nv == 2) gemm_block(4, 2, K, a, ai, ak, B + j, ldb, c, ldc, in, accumulate, beta);
+            else gemm_block(4, 1, K, a, ai, ak, B + j, ldb, c, ldc, in, accumulate, beta);
+        }
+        for (; r < M; r++) {
+            const double *a = A + r * ai;
+            double *c = C + r * ldc + j;
+            if (nv == 2) gemm_block(1, 2, K, a, ai, ak, B + j, ldb, c, ldc, in, accumulate, beta);
+            else gemm_block(1, 1, K, a, ai, ak, B + j, ldb, c, ldc, in, accumulate, beta);
+        }
+        j += w;
     }
 }
 
@@ -243,59 +540,38 @@ INLINE double kernel_body(Kernel *k, Py_ssize_t pos, Py_ssize_t m, double eta, d
     const Py_ssize_t n0 = sz[0], n_out = sz[L];
     const Py_ssize_t *perm = (const Py_ssize_t *)k->perm.buf + pos;
     const double *Y = (const double *)k->targets.buf + pos * n_out;
-    const uint8_t *XU = (const uint8_t *)k->x.buf;
-    const double *XD = (const double *)k->x.buf;
-    const double *scale = k->u8_scale;
     /* work: acts[l] (m × n_l) for l = 1..L, then deltas[l] (m × n_l) for l = 1..L */
     double *acts[MAX_LAYERS + 1], *deltas[MAX_LAYERS + 1];
     double *w = k->work;
     for (int l = 1; l <= L; l++) { acts[l] = w; w += m * sz[l]; }
     for (int l = 1; l <= L; l++) { deltas[l] = w; w += m * sz[l]; }
 
-    /* forward */
+    /* the batch's non-zero inputs (CSR), reading the images in shuffled order: ask for the next
+     * ones' pixels ahead of time (the last examples of this batch fetch the next batch's first) */
     const size_t row_bytes = (size_t)n0 * (k->x_u8 ? 1 : sizeof(double));
+    Py_ssize_t *rowptr = k->rowptr;
+    int32_t *idx = k->nzi;
+    double *val = k->nzv;
+    rowptr[0] = 0;
     for (Py_ssize_t i = 0; i < m; i++) {
-        const Py_ssize_t n1 = sz[1];
-        /* the images are read in shuffled order: ask for the next ones' pixels ahead of
-         * time (the last examples of this batch fetch the first ones of the next batch) */
-        for (Py_ssize_t ahead = i + 1; ahead <= i + 2 && pos + ahead < k->N; ahead++) {
+        for (Py_ssize_t ahead = i + 2; ahead <= i + 3 && pos + ahead < k->N; ahead++) {
             const char *r = (const char *)k->x.buf + (size_t)perm[ahead] * row_bytes;
             for (size_t b = 0; b < row_bytes; b += 64) PREFETCH(r + b);
         }
-        const double *W = P + k->offset[0];
-        double *z = acts[1] + i * n1;
-        memcpy(z, W + n0 * n1, n1 * sizeof(double));
-        /* the non-zero inputs of this example, found once (branch-free) for both passes */
-        uint16_t *nz = k->nz + i * n0;
-        Py_ssize_t c = 0;
-        if (k->x_u8) {
-            const uint8_t *row = XU + perm[i] * n0;
-            Py_ssize_t p = 0;
-            for (; p + 8 <= n0; p += 8) { /* background comes in runs: skip 8 zero pixels at once */
-                uint64_t word;
-                memcpy(&word, row + p, 8);
-                if (!word) continue;
-                for (int b = 0; b < 8; b++) { nz[c] = (uint16_t)(p + b); c += row[p + b] != 0; }
-            }
-            for (; p < n0; p++) { nz[c] = (uint16_t)p; c += row[p] != 0; }
-            for (Py_ssize_t q = 0; q < c; q++) axpy(z, W + nz[q] * n1, scale[row[nz[q]]], n1);
-        } else {
-            const double *row = XD + perm[i] * n0;
-            for (Py_ssize_t p = 0; p < n0; p++) { nz[c] = (uint16_t)p; c += row[p] != 0.0; }
-            for (Py_ssize_t q = 0; q < c; q++) axpy(z, W + nz[q] * n1, row[nz[q]], n1);
-        }
-        k->nnz[i] = c;
-        activate(z, n1, k->act[0]);
-        for (int l = 1; l < L; l++) {
-            const Py_ssize_t ni = sz[l], no = sz[l + 1];
-            const double *Wl = P + k->offset[l];
-            const double *a = acts[l] + i * ni;
-            double *zl = acts[l + 1] + i * no;
-            memcpy(zl, Wl + ni * no, no * sizeof(double));
-            for (Py_ssize_t p = 0; p < ni; p++)
-                if (a[p] != 0.0) axpy(zl, Wl + p * no, a[p], no);
-            activate(zl, no, k->act[l]);
-        }
+        const Py_ssize_t r0 = rowptr[i];
+        rowptr[i + 1] = r0 + (k->x_u8
+            ? nonzero_u8((const uint8_t *)k->x.buf + perm[i] * n0, n0, k->u8_scale, idx + r0, val + r0)
+            : nonzero_f64((const double *)k->x.buf + perm[i] * n0, n0, idx + r0, val + r0));
+    }
+
+    /* forward */
+    sparse_forward(m, sz[1], acts[1], P + k->offset[0], P + k->offset[0] + n0 * sz[1], rowptr, idx, val);
+    activate(acts[1], m * sz[1], k->act[0]);
+    for (int l = 1; l < L; l++) {
+        const Py_ssize_t ni = sz[l], no = sz[l + 1];
+        const double *Wl = P + k->offset[l];
+        gemm(m, no, ni, acts[l], ni, 1, Wl, no, acts[l + 1], no, Wl + ni * no, 0, 0.0);
+        activate(acts[l + 1], m * no, k->act[l]);
     }
 
     /* output error and cost; deltas are pre-scaled by −η/m so they are the steps themselves */
@@ -318,35 +594,25 @@ INLINE double kernel_body(Kernel *k, Py_ssize_t pos, Py_ssize_t m, double eta, d
     for (int l = L - 1; l >= 0; l--) {
         const Py_ssize_t ni = sz[l], no = sz[l + 1];
         double *Wl = P + k->offset[l];
+        double *bias = Wl + ni * no;
         const double *D = deltas[l + 1];
         if (l > 0) { /* the previous layer's error, with this layer's weights before the step */
-            const double *A = acts[l];
-            double *Dp = deltas[l];
-            for (Py_ssize_t i = 0; i < m; i++)
-                for (Py_ssize_t p = 0; p < ni; p++)
-                    Dp[i * ni + p] = dot(Wl + p * no, D + i * no, no) * fprime(A[i * ni + p], k->act[l - 1]);
+            double *WT = k->wt; /* Wᵀ (no × ni), so that the product reads rows */
+            for (Py_ssize_t p = 0; p < ni; p++)
+                for (Py_ssize_t j = 0; j < no; j++) WT[j * ni + p] = Wl[p * no + j];
+            gemm(m, ni, no, D, no, 1, WT, ni, deltas[l], ni, NULL, 0, 0.0);
+            times_fprime(deltas[l], acts[l], m * ni, k->act[l - 1]);
         }
-        if (shrink != 1.0) /* L2: weights (not biases) shrink first */
-            for (Py_ssize_t q = 0; q < ni * no; q++) Wl[q] *= shrink;
-        double *bias = Wl + ni * no;
         for (Py_ssize_t i = 0; i < m; i++) {
             const double *d = D + i * no;
-            axpy(bias, d, 1.0, no);
-            if (l == 0) {
-                const uint16_t *nz = k->nz + i * n0;
-                const Py_ssize_t c = k->nnz[i];
-                if (k->x_u8) {
-                    const uint8_t *row = XU + perm[i] * n0;
-                    for (Py_ssize_t q = 0; q < c; q++) axpy(Wl + nz[q] * no, d, scale[row[nz[q]]], no);
-                } else {
-                    const double *row = XD + perm[i] * n0;
-                    for (Py_ssize_t q = 0; q < c; q++) axpy(Wl + nz[q] * no, d, row[nz[q]], no);
-                }
-            } else {
-                const double *a = acts[l] + i * ni;
-                for (Py_ssize_t p = 0; p < ni; p++)
-                    if (a[p] != 0.0) axpy(Wl + p * no, d, a[p], no);
-            }
+            for (Py_ssize_t j = 0; j < no; j++) bias[j] += d[j];
+        }
+        if (l > 0) { /* W ← shrink·W + Aᵀ D: L2 shrinks the weights (not the biases) first */
+            gemm(ni, no, m, acts[l], 1, ni, D, no, Wl, no, NULL, 1, shrink);
+        } else {
+            if (shrink != 1.0)
+                for (Py_ssize_t q = 0; q < ni * no; q++) Wl[q] *= shrink;
+            sparse_update(m, no, Wl, D, rowptr, idx, val);
         }
     }
     return cost / (double)m;
@@ -389,23 +655,34 @@ static PyObject *Kernel_step(Kernel *k, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     if (m > k->work_m) {
-        Py_ssize_t per = 0;
+        Py_ssize_t per = 0, wt = 1;
         for (int l = 1; l <= k->L; l++) per += 2 * k->sizes[l];
+        for (int l = 1; l < k->L; l++)
+            if (k->sizes[l] * k->sizes[l + 1] > wt) wt = k->sizes[l] * k->sizes[l + 1];
+        const size_t nnz = (size_t)m * (size_t)k->sizes[0];
         double *w = (double *)malloc((size_t)(m * per) * sizeof(double));
-        uint16_t *nz = (uint16_t *)malloc((size_t)(m * k->sizes[0]) * sizeof(uint16_t));
-        Py_ssize_t *nnz = (Py_ssize_t *)malloc((size_t)m * sizeof(Py_ssize_t));
-        if (!w || !nz || !nnz) {
+        double *t = (double *)malloc((size_t)wt * sizeof(double));
+        Py_ssize_t *rowptr = (Py_ssize_t *)malloc((size_t)(m + 1) * sizeof(Py_ssize_t));
+        int32_t *nzi = (int32_t *)malloc(nnz * sizeof(int32_t));
+        double *nzv = (double *)malloc(nnz * sizeof(double));
+        if (!w || !t || !rowptr || !nzi || !nzv) {
             free(w);
-            free(nz);
-            free(nnz);
+            free(t);
+            free(rowptr);
+            free(nzi);
+            free(nzv);
             return PyErr_NoMemory();
         }
         free(k->work);
-        free(k->nz);
-        free(k->nnz);
+        free(k->wt);
+        free(k->rowptr);
+        free(k->nzi);
+        free(k->nzv);
         k->work = w;
-        k->nz = nz;
-        k->nnz = nnz;
+        k->wt = t;
+        k->rowptr = rowptr;
+        k->nzi = nzi;
+        k->nzv = nzv;
         k->work_m = m;
     }
     double cost;
