@@ -37,6 +37,7 @@ enum { COST_QUADRATIC = 0, COST_CROSS_ENTROPY = 1 };
  * time), the compiler's baseline otherwise */
 #define HAVE_AVX2_CLONE 1
 #define INLINE static inline __attribute__((always_inline))
+#include <immintrin.h>
 #else
 #define HAVE_AVX2_CLONE 0
 #define INLINE static inline
@@ -165,7 +166,7 @@ static int Kernel_init(Kernel *k, PyObject *args, PyObject *kwds) {
         return -1;
     }
     k->N = k->x.shape[0];
-    for (int v = 0; v < 256; v++) k->u8_scale[v] = v / 255.0;
+    for (int v = 0; v < 256; v++) k->u8_scale[v] = v * (1.0 / 255.0); /* as nonzero_u8_avx2 computes it */
     return 0;
 }
 
@@ -230,7 +231,7 @@ typedef double v4d __attribute__((vector_size(32)));
 typedef long long v4i __attribute__((vector_size(32)));
 INLINE v4d ld4(const double *p) { v4d v; memcpy(&v, p, sizeof v); return v; }
 INLINE void st4(double *p, v4d v) { memcpy(p, &v, sizeof v); }
-INLINE v4d bc4(double s) { return (v4d){s, s, s, s}; }
+INLINE v4d bc4(double s) { return s * (v4d){1, 1, 1, 1}; } /* (GCC 12 builds {s, s, s, s} lane by lane) */
 INLINE v4d sel4(v4i mask, v4d yes, v4d no) { return (v4d)(((v4i)yes & mask) | ((v4i)no & ~mask)); }
 #else
 #define HAVE_VEC 0
@@ -320,10 +321,19 @@ INLINE Py_ssize_t nonzero_u8(const uint8_t *row, Py_ssize_t n0, const double *sc
             uint64_t hi = (((x & low7) + low7) | x) & ~low7; /* the top bit of each non-zero byte */
             mask |= (((hi >> 7) * 0x0102040810204080ULL) >> 56) << (8 * w);
         }
-        while (mask) {
-            idx[c++] = (int32_t)(p + __builtin_ctzll(mask));
-            mask &= mask - 1;
-        }
+        if (!mask) continue;
+        /* eight indices per round, whatever the count (a loop per bit mispredicts its exit): past
+         * the last set bit the sentinel writes p + 63 beyond the count, into the buffer's slack */
+        int32_t *o = idx + c, *end = o + __builtin_popcountll(mask);
+        const uint64_t sentinel = 1ULL << 63;
+        c = end - idx;
+        do {
+            for (int u = 0; u < 8; u++) {
+                o[u] = (int32_t)(p + __builtin_ctzll(mask | sentinel));
+                mask &= mask - 1;
+            }
+            o += 8;
+        } while (o < end);
     }
 #endif
     for (; p < n0; p++) {
@@ -333,6 +343,51 @@ INLINE Py_ssize_t nonzero_u8(const uint8_t *row, Py_ssize_t n0, const double *sc
     for (Py_ssize_t q = 0; q < c; q++) val[q] = scale[row[idx[q]]];
     return c;
 }
+
+#if HAVE_AVX2_CLONE
+/* lp_table[b]: the positions of the set bits of b, packed first (the rest 0x80: pshufb then gives 0) */
+static uint8_t lp_table[256][8];
+
+static void init_lp_table(void) {
+    for (int b = 0; b < 256; b++) {
+        int c = 0;
+        for (int j = 0; j < 8; j++) lp_table[b][j] = 0x80;
+        for (int j = 0; j < 8; j++)
+            if (b & (1 << j)) lp_table[b][c++] = (uint8_t)j;
+    }
+}
+
+/* nonzero_u8 with AVX2, no branch per pixel or per bit: 32 pixels compared at once, then per 8
+ * pixels one table look-up gives the packed positions, pshufb packs the values, and 8 indices and
+ * 8 values are stored whatever the count (the extra ones land beyond the count, in the slack) */
+__attribute__((target("avx2,fma,popcnt,bmi,bmi2")))
+static Py_ssize_t nonzero_u8_avx2(const uint8_t *row, Py_ssize_t n0, const double *scale, int32_t *idx, double *val) {
+    Py_ssize_t c = 0, p = 0;
+    const __m256d inv = _mm256_set1_pd(1.0 / 255.0);
+    for (; p + 32 <= n0; p += 32) {
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(row + p));
+        const uint32_t nz = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_setzero_si256()));
+        if (!nz) continue;
+        for (int g = 0; g < 4; g++) {
+            const unsigned bits = (nz >> (8 * g)) & 0xffu;
+            const __m128i shuf = _mm_loadl_epi64((const __m128i *)lp_table[bits]);
+            const __m128i px = _mm_shuffle_epi8(_mm_loadl_epi64((const __m128i *)(row + p + 8 * g)), shuf);
+            _mm256_storeu_si256((__m256i *)(idx + c),
+                                _mm256_add_epi32(_mm256_cvtepu8_epi32(shuf), _mm256_set1_epi32((int)(p + 8 * g))));
+            const __m256i px32 = _mm256_cvtepu8_epi32(px);
+            _mm256_storeu_pd(val + c, _mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(px32)), inv));
+            _mm256_storeu_pd(val + c + 4, _mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(px32, 1)), inv));
+            c += __builtin_popcount(bits);
+        }
+    }
+    for (; p < n0; p++) {
+        idx[c] = (int32_t)p;
+        val[c] = scale[row[p]];
+        c += row[p] != 0;
+    }
+    return c;
+}
+#endif
 
 INLINE Py_ssize_t nonzero_f64(const double *row, Py_ssize_t n0, int32_t *idx, double *val) {
     Py_ssize_t c = 0;
@@ -533,7 +588,7 @@ INLINE void gemm(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const double *A, Py_s
     }
 }
 
-INLINE double kernel_body(Kernel *k, Py_ssize_t pos, Py_ssize_t m, double eta, double shrink) {
+INLINE double kernel_body(Kernel *k, Py_ssize_t pos, Py_ssize_t m, double eta, double shrink, const int avx2) {
     const int L = k->L;
     const Py_ssize_t *sz = k->sizes;
     double *P = (double *)k->params.buf;
@@ -554,14 +609,19 @@ INLINE double kernel_body(Kernel *k, Py_ssize_t pos, Py_ssize_t m, double eta, d
     double *val = k->nzv;
     rowptr[0] = 0;
     for (Py_ssize_t i = 0; i < m; i++) {
-        for (Py_ssize_t ahead = i + 2; ahead <= i + 3 && pos + ahead < k->N; ahead++) {
-            const char *r = (const char *)k->x.buf + (size_t)perm[ahead] * row_bytes;
+        if (pos + i + 2 < k->N) {
+            const char *r = (const char *)k->x.buf + (size_t)perm[i + 2] * row_bytes;
             for (size_t b = 0; b < row_bytes; b += 64) PREFETCH(r + b);
         }
         const Py_ssize_t r0 = rowptr[i];
-        rowptr[i + 1] = r0 + (k->x_u8
-            ? nonzero_u8((const uint8_t *)k->x.buf + perm[i] * n0, n0, k->u8_scale, idx + r0, val + r0)
-            : nonzero_f64((const double *)k->x.buf + perm[i] * n0, n0, idx + r0, val + r0));
+        const uint8_t *row = (const uint8_t *)k->x.buf + perm[i] * n0;
+        Py_ssize_t c;
+        if (!k->x_u8) c = nonzero_f64((const double *)k->x.buf + perm[i] * n0, n0, idx + r0, val + r0);
+#if HAVE_AVX2_CLONE
+        else if (avx2) c = nonzero_u8_avx2(row, n0, k->u8_scale, idx + r0, val + r0);
+#endif
+        else c = nonzero_u8(row, n0, k->u8_scale, idx + r0, val + r0);
+        rowptr[i + 1] = r0 + c;
     }
 
     /* forward */
@@ -619,14 +679,14 @@ INLINE double kernel_body(Kernel *k, Py_ssize_t pos, Py_ssize_t m, double eta, d
 }
 
 #if HAVE_AVX2_CLONE
-__attribute__((target("avx2,fma")))
+__attribute__((target("avx2,fma,popcnt,bmi,bmi2")))
 static double kernel_step_avx2(Kernel *k, Py_ssize_t pos, Py_ssize_t m, double eta, double shrink) {
-    return kernel_body(k, pos, m, eta, shrink);
+    return kernel_body(k, pos, m, eta, shrink, 1);
 }
 #endif
 
 static double kernel_step_base(Kernel *k, Py_ssize_t pos, Py_ssize_t m, double eta, double shrink) {
-    return kernel_body(k, pos, m, eta, shrink);
+    return kernel_body(k, pos, m, eta, shrink, 0);
 }
 
 static double (*kernel_step)(Kernel *, Py_ssize_t, Py_ssize_t, double, double) = kernel_step_base;
@@ -659,7 +719,7 @@ static PyObject *Kernel_step(Kernel *k, PyObject *const *args, Py_ssize_t nargs)
         for (int l = 1; l <= k->L; l++) per += 2 * k->sizes[l];
         for (int l = 1; l < k->L; l++)
             if (k->sizes[l] * k->sizes[l + 1] > wt) wt = k->sizes[l] * k->sizes[l + 1];
-        const size_t nnz = (size_t)m * (size_t)k->sizes[0];
+        const size_t nnz = (size_t)m * (size_t)k->sizes[0] + 64; /* + the slack nonzero_u8 writes into */
         double *w = (double *)malloc((size_t)(m * per) * sizeof(double));
         double *t = (double *)malloc((size_t)wt * sizeof(double));
         Py_ssize_t *rowptr = (Py_ssize_t *)malloc((size_t)(m + 1) * sizeof(Py_ssize_t));
@@ -719,8 +779,10 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__nnstudio_sgd(void) {
     const char *isa = "baseline";
 #if HAVE_AVX2_CLONE
+    init_lp_table();
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("popcnt")
+        && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2")) {
         kernel_step = kernel_step_avx2;
         isa = "avx2+fma";
     }
