@@ -588,43 +588,37 @@ INLINE void gemm(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const double *A, Py_s
     }
 }
 
-INLINE double kernel_body(Kernel *k, Py_ssize_t pos, Py_ssize_t m, double eta, double shrink, const int avx2) {
+/* The forward pass of m examples: rows perm[0..m) of X (N rows of n0 uint8 or float64 values), or
+ * rows 0..m when perm is NULL.  Their non-zero inputs go to rowptr/idx/val (CSR, kept for the
+ * first layer's update), the activations of layer l to acts[l] (m × n_l). */
+INLINE void forward_pass(const Kernel *k, const char *X, int x_u8, const Py_ssize_t *perm, Py_ssize_t ahead_ok,
+                         Py_ssize_t m, double *const *acts, Py_ssize_t *rowptr, int32_t *idx, double *val,
+                         const int avx2) {
     const int L = k->L;
     const Py_ssize_t *sz = k->sizes;
-    double *P = (double *)k->params.buf;
-    const Py_ssize_t n0 = sz[0], n_out = sz[L];
-    const Py_ssize_t *perm = (const Py_ssize_t *)k->perm.buf + pos;
-    const double *Y = (const double *)k->targets.buf + pos * n_out;
-    /* work: acts[l] (m × n_l) for l = 1..L, then deltas[l] (m × n_l) for l = 1..L */
-    double *acts[MAX_LAYERS + 1], *deltas[MAX_LAYERS + 1];
-    double *w = k->work;
-    for (int l = 1; l <= L; l++) { acts[l] = w; w += m * sz[l]; }
-    for (int l = 1; l <= L; l++) { deltas[l] = w; w += m * sz[l]; }
-
-    /* the batch's non-zero inputs (CSR), reading the images in shuffled order: ask for the next
-     * ones' pixels ahead of time (the last examples of this batch fetch the next batch's first) */
-    const size_t row_bytes = (size_t)n0 * (k->x_u8 ? 1 : sizeof(double));
-    Py_ssize_t *rowptr = k->rowptr;
-    int32_t *idx = k->nzi;
-    double *val = k->nzv;
+    const double *P = (const double *)k->params.buf;
+    const Py_ssize_t n0 = sz[0];
+    /* images read in shuffled order: ask for the pixels of the one after next ahead of time (the
+     * last examples of a batch fetch the next batch's first: ahead_ok says how many rows of perm
+     * may be read) */
+    const size_t row_bytes = (size_t)n0 * (x_u8 ? 1 : sizeof(double));
     rowptr[0] = 0;
     for (Py_ssize_t i = 0; i < m; i++) {
-        if (pos + i + 2 < k->N) {
-            const char *r = (const char *)k->x.buf + (size_t)perm[i + 2] * row_bytes;
-            for (size_t b = 0; b < row_bytes; b += 64) PREFETCH(r + b);
+        const Py_ssize_t r = perm ? perm[i] : i;
+        if (perm && i + 2 < ahead_ok) {
+            const char *next = X + (size_t)perm[i + 2] * row_bytes;
+            for (size_t b = 0; b < row_bytes; b += 64) PREFETCH(next + b);
         }
         const Py_ssize_t r0 = rowptr[i];
-        const uint8_t *row = (const uint8_t *)k->x.buf + perm[i] * n0;
+        const char *row = X + (size_t)r * row_bytes;
         Py_ssize_t c;
-        if (!k->x_u8) c = nonzero_f64((const double *)k->x.buf + perm[i] * n0, n0, idx + r0, val + r0);
+        if (!x_u8) c = nonzero_f64((const double *)row, n0, idx + r0, val + r0);
 #if HAVE_AVX2_CLONE
-        else if (avx2) c = nonzero_u8_avx2(row, n0, k->u8_scale, idx + r0, val + r0);
+        else if (avx2) c = nonzero_u8_avx2((const uint8_t *)row, n0, k->u8_scale, idx + r0, val + r0);
 #endif
-        else c = nonzero_u8(row, n0, k->u8_scale, idx + r0, val + r0);
+        else c = nonzero_u8((const uint8_t *)row, n0, k->u8_scale, idx + r0, val + r0);
         rowptr[i + 1] = r0 + c;
     }
-
-    /* forward */
     sparse_forward(m, sz[1], acts[1], P + k->offset[0], P + k->offset[0] + n0 * sz[1], rowptr, idx, val);
     activate(acts[1], m * sz[1], k->act[0]);
     for (int l = 1; l < L; l++) {
@@ -633,6 +627,39 @@ INLINE double kernel_body(Kernel *k, Py_ssize_t pos, Py_ssize_t m, double eta, d
         gemm(m, no, ni, acts[l], ni, 1, Wl, no, acts[l + 1], no, Wl + ni * no, 0, 0.0);
         activate(acts[l + 1], m * no, k->act[l]);
     }
+}
+
+/* outputs (rows × n_out) of the network for rows of X, EVAL_ROWS at a time, in work buffers of that size */
+#define EVAL_ROWS 256
+INLINE void eval_body(const Kernel *k, const char *X, int x_u8, Py_ssize_t rows, double *out, double *work,
+                      Py_ssize_t *rowptr, int32_t *idx, double *val, const int avx2) {
+    const int L = k->L;
+    const size_t row_bytes = (size_t)k->sizes[0] * (x_u8 ? 1 : sizeof(double));
+    for (Py_ssize_t i = 0; i < rows; i += EVAL_ROWS) {
+        const Py_ssize_t m = rows - i < EVAL_ROWS ? rows - i : EVAL_ROWS;
+        double *acts[MAX_LAYERS + 1], *w = work;
+        for (int l = 1; l < L; l++) { acts[l] = w; w += m * k->sizes[l]; }
+        acts[L] = out + i * k->sizes[L];
+        forward_pass(k, X + (size_t)i * row_bytes, x_u8, NULL, 0, m, acts, rowptr, idx, val, avx2);
+    }
+}
+
+INLINE double kernel_body(Kernel *k, Py_ssize_t pos, Py_ssize_t m, double eta, double shrink, const int avx2) {
+    const int L = k->L;
+    const Py_ssize_t *sz = k->sizes;
+    double *P = (double *)k->params.buf;
+    const Py_ssize_t n_out = sz[L];
+    const Py_ssize_t *perm = (const Py_ssize_t *)k->perm.buf + pos;
+    const double *Y = (const double *)k->targets.buf + pos * n_out;
+    /* work: acts[l] (m × n_l) for l = 1..L, then deltas[l] (m × n_l) for l = 1..L */
+    double *acts[MAX_LAYERS + 1], *deltas[MAX_LAYERS + 1];
+    double *w = k->work;
+    for (int l = 1; l <= L; l++) { acts[l] = w; w += m * sz[l]; }
+    for (int l = 1; l <= L; l++) { deltas[l] = w; w += m * sz[l]; }
+    Py_ssize_t *rowptr = k->rowptr;
+    int32_t *idx = k->nzi;
+    double *val = k->nzv;
+    forward_pass(k, (const char *)k->x.buf, k->x_u8, perm, k->N - pos, m, acts, rowptr, idx, val, avx2);
 
     /* output error and cost; deltas are pre-scaled by −η/m so they are the steps themselves */
     const double step = -eta / (double)m;
@@ -690,6 +717,79 @@ static double kernel_step_base(Kernel *k, Py_ssize_t pos, Py_ssize_t m, double e
 }
 
 static double (*kernel_step)(Kernel *, Py_ssize_t, Py_ssize_t, double, double) = kernel_step_base;
+
+#if HAVE_AVX2_CLONE
+__attribute__((target("avx2,fma,popcnt,bmi,bmi2")))
+static void kernel_eval_avx2(const Kernel *k, const char *X, int x_u8, Py_ssize_t rows, double *out, double *work,
+                             Py_ssize_t *rowptr, int32_t *idx, double *val) {
+    eval_body(k, X, x_u8, rows, out, work, rowptr, idx, val, 1);
+}
+#endif
+
+static void kernel_eval_base(const Kernel *k, const char *X, int x_u8, Py_ssize_t rows, double *out, double *work,
+                             Py_ssize_t *rowptr, int32_t *idx, double *val) {
+    eval_body(k, X, x_u8, rows, out, work, rowptr, idx, val, 0);
+}
+
+static void (*kernel_eval)(const Kernel *, const char *, int, Py_ssize_t, double *, double *, Py_ssize_t *, int32_t *,
+                           double *) = kernel_eval_base;
+
+/* forward(x, out): out (N × n_out, float64) = the network's outputs for the rows of x (N × n_in,
+ * uint8 pixels or float64 activations), the same maths as the steps' forward pass */
+static PyObject *Kernel_forward(Kernel *k, PyObject *args) {
+    PyObject *xo, *outo;
+    if (!PyArg_ParseTuple(args, "OO", &xo, &outo)) return NULL;
+    if (!k->have_params) {
+        PyErr_SetString(PyExc_RuntimeError, "kernel is not initialised");
+        return NULL;
+    }
+    if (k->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "kernel is busy");
+        return NULL;
+    }
+    Py_buffer x, out;
+    if (PyObject_GetBuffer(xo, &x, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS | PyBUF_ND) < 0) return NULL;
+    if (PyObject_GetBuffer(outo, &out, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS | PyBUF_ND) < 0) {
+        PyBuffer_Release(&x);
+        return NULL;
+    }
+    const Py_ssize_t n0 = k->sizes[0], n_out = k->sizes[k->L];
+    const int x_u8 = strcmp(x.format, "B") == 0;
+    if (x.ndim != 2 || x.shape[1] != n0 || !(x_u8 || strcmp(x.format, "d") == 0) || out.ndim != 2
+        || out.shape[0] != x.shape[0] || out.shape[1] != n_out || strcmp(out.format, "d") != 0) {
+        PyBuffer_Release(&x);
+        PyBuffer_Release(&out);
+        PyErr_SetString(PyExc_ValueError, "forward(x, out): x (N, n_in) uint8 or float64, out (N, n_out) float64");
+        return NULL;
+    }
+    Py_ssize_t per = 0;
+    for (int l = 1; l < k->L; l++) per += k->sizes[l];
+    double *work = (double *)malloc((size_t)(EVAL_ROWS * per + 1) * sizeof(double));
+    Py_ssize_t *rowptr = (Py_ssize_t *)malloc((EVAL_ROWS + 1) * sizeof(Py_ssize_t));
+    int32_t *idx = (int32_t *)malloc(((size_t)EVAL_ROWS * n0 + 64) * sizeof(int32_t));
+    double *val = (double *)malloc(((size_t)EVAL_ROWS * n0 + 64) * sizeof(double));
+    if (!work || !rowptr || !idx || !val) {
+        free(work);
+        free(rowptr);
+        free(idx);
+        free(val);
+        PyBuffer_Release(&x);
+        PyBuffer_Release(&out);
+        return PyErr_NoMemory();
+    }
+    k->busy = 1;
+    Py_BEGIN_ALLOW_THREADS
+    kernel_eval(k, (const char *)x.buf, x_u8, x.shape[0], (double *)out.buf, work, rowptr, idx, val);
+    Py_END_ALLOW_THREADS
+    k->busy = 0;
+    free(work);
+    free(rowptr);
+    free(idx);
+    free(val);
+    PyBuffer_Release(&x);
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
 
 /* step(pos, m, eta, shrink) -> mean cost of the mini-batch perm[pos:pos+m] (before the step) */
 static PyObject *Kernel_step(Kernel *k, PyObject *const *args, Py_ssize_t nargs) {
@@ -757,6 +857,7 @@ static PyObject *Kernel_step(Kernel *k, PyObject *const *args, Py_ssize_t nargs)
 static PyMethodDef Kernel_methods[] = {
     {"set_epoch", (PyCFunction)Kernel_set_epoch, METH_VARARGS, "set_epoch(perm, targets)"},
     {"step", (PyCFunction)(void (*)(void))Kernel_step, METH_FASTCALL, "step(pos, m, eta, shrink) -> mean cost"},
+    {"forward", (PyCFunction)Kernel_forward, METH_VARARGS, "forward(x, out): the outputs for the rows of x"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -784,6 +885,7 @@ PyMODINIT_FUNC PyInit__nnstudio_sgd(void) {
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("popcnt")
         && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2")) {
         kernel_step = kernel_step_avx2;
+        kernel_eval = kernel_eval_avx2;
         isa = "avx2+fma";
     }
 #endif

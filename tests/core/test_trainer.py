@@ -252,3 +252,39 @@ def test_adopt_carries_the_run_on_from_other_weights():
     assert np.array_equal(ra.indices, rb.indices)
     for p, q in zip(a.network.params, b.network.params):
         assert np.array_equal(p, q)
+
+
+@pytest.mark.parametrize("as_float", [False, True])
+def test_the_epoch_evaluation_is_the_networks(as_float):
+    """Both engines report the accuracy and cost Network.evaluate computes (the C engine with its
+    own forward pass: equal to rounding)."""
+    tr = make()
+    if as_float:
+        tr.test_x = tr.test_x / 255.0
+    for _ in range(5):
+        tr.step()
+    acc, cost = tr.evaluate()
+    ref_acc, ref_cost = tr.network.evaluate(tr.test_x, tr.test_labels)
+    assert acc == ref_acc
+    assert cost == pytest.approx(ref_cost, rel=1e-12)
+    tr.eval_limit = 7
+    assert tr.evaluate() == pytest.approx(tr.network.evaluate(tr.test_x[:7], tr.test_labels[:7]), rel=1e-12)
+
+
+def test_c_kernel_forward_checks_its_arguments():
+    if not c_engine_available():
+        pytest.skip("the C kernel is not built")
+    import _nnstudio_sgd as sgd
+
+    net = Network((12, 8, 4), seed=0)
+    x = (np.arange(60) % 7 * 30).astype(np.uint8).reshape(5, 12)
+    k = sgd.Kernel(net.buffer, net.sizes, (0, 0), 0, x)
+    out = np.empty((5, 4))
+    k.forward(x, out)
+    np.testing.assert_allclose(out, net.feedforward(x), rtol=1e-14)
+    with pytest.raises(ValueError):
+        k.forward(x[:, :11], out)
+    with pytest.raises(ValueError):
+        k.forward(x, np.empty((4, 4)))
+    with pytest.raises(ValueError):
+        k.forward(x.astype(np.float32), out)
