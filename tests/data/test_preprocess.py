@@ -1,4 +1,4 @@
-"""MNIST-style preprocessing of drawings: centring, size, polarity, blanks, invalid input, speed."""
+"""MNIST-style preprocessing of drawings: centring, size, polarity, blanks, uneven light, invalid input, speed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from nnstudio._resources import shipped_model_path
+from nnstudio.core import load_model
 from nnstudio.data import DataError, center_of_mass, is_blank, load_dataset, to_mnist, to_mnist_uint8
+from nnstudio.data import preprocess
 from nnstudio.data.preprocess import resample_matrix
 
 TOL = 0.5 + 1e-9  # integer-shift centring: the centre of mass lands within half a pixel of (14, 14)
@@ -101,6 +104,121 @@ def test_grey_paper_scan():
     clean = crop(to_mnist(draw_digit()))
     assert crop(out).shape == clean.shape
     assert np.abs(crop(out) - clean).mean() < 0.03
+
+
+# ------------------------------------------------------------------------------------- photos of paper
+
+
+def paper_photo(digit, *, size=(300, 400), place=(40, 100), side=220, light=0.45, light_dir=(0.6, 0.4),
+                shadow=0.45, shadow_at=0.35, shadow_dir=(1.0, 0.3), softness=25.0, grain=0.04, ink=0.85, seed=0):
+    """A photo (uint8) of ``digit`` (28x28 uint8, as MNIST) written in dark ink on paper, under uneven light.
+
+    Returns (photo, clean): ``clean`` is the same digit as bright ink on black, the drawing the photo shows.
+    Light falls off by ``light`` (a fraction) along ``light_dir`` (x, y); a soft-edged shadow (``softness``: steepness of its
+    edge, per image width) darkens by ``shadow`` the side of the line x*dx + y*dy = ``shadow_at``; the paper has
+    a grain of standard deviation ``grain``; the ink absorbs ``ink`` of the light.
+    """
+    h, w = size
+    clean = np.zeros(size)
+    d = digit.astype(np.float64) / 255.0
+    clean[place[0] : place[0] + side, place[1] : place[1] + side] = resample_matrix(28, side) @ d @ resample_matrix(28, side).T
+    yy, xx = np.mgrid[:h, :w] / np.array([h, w])[:, None, None]
+    u = light_dir[0] * xx + light_dir[1] * yy
+    lit = 1.0 - light * (u - u.min()) / np.ptp(u)
+    shade = 1.0 - shadow / (1.0 + np.exp(-(shadow_at - shadow_dir[0] * xx - shadow_dir[1] * yy) * softness))
+    noise = np.random.default_rng(seed).normal(0.0, grain, size)
+    paper = 0.88 + (noise + np.roll(noise, 1, 0) + np.roll(noise, 1, 1)) / np.sqrt(3.0)  # grain of 2-3 px
+    photo = lit * shade * paper * (1.0 - ink * clean)
+    return np.clip(np.round(photo * 255.0), 0, 255).astype(np.uint8), clean
+
+
+@pytest.fixture(scope="module")
+def sample():
+    ds = load_dataset("mnist-sample")
+    return ds.test_images, ds.test_labels
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_model(shipped_model_path())
+
+
+def read(net, img28):
+    return int(net.predict(img28.reshape(1, -1))[0])
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},  # gradient shading, a soft shadow across the digit, paper grain
+        {"shadow": 0.0},
+        {"light": 0.0},
+        {"shadow": 0.0, "grain": 0.0},
+        {"light": 0.6, "shadow": 0.5, "grain": 0.05, "light_dir": (-0.3, 1.0)},
+        {"shadow_at": 0.9, "softness": 12.0, "place": (10, 30), "side": 150},  # a smaller digit, a wider shadow
+    ],
+)
+def test_photo_of_a_digit_on_unevenly_lit_paper(sample, shipped, kwargs):
+    """`nnstudio predict` on a photo of a 2 used to take the shading for ink (and read a 5): it must read it as
+    the clean drawing, with the background estimated and removed."""
+    images, labels = sample
+    two = images[np.flatnonzero(labels == 2)[0]]
+    photo, clean = paper_photo(two, **kwargs)
+    out, ref = to_mnist(photo), to_mnist(clean)
+    check_mnist_like(out)
+    assert np.abs(out - ref).mean() < 0.05
+    assert read(shipped, out) == read(shipped, ref) == 2
+
+
+def test_photos_read_like_the_clean_drawings(sample, shipped):
+    """40 digits, each under its own light: direction and fall-off, shadow depth, edge and place, grain."""
+    images, labels = sample
+    rng = np.random.default_rng(3)
+    same, diffs = 0, []
+    for digit in images[:40]:
+        a, b = rng.uniform(0, 2 * np.pi, 2)
+        side = int(rng.uniform(0.4, 0.9) * 300)
+        photo, clean = paper_photo(
+            digit, side=side, place=(int(rng.integers(0, 300 - side)), int(rng.integers(0, 400 - side))),
+            light=rng.uniform(0.1, 0.5), light_dir=(np.cos(a), np.sin(a)), shadow=rng.uniform(0.2, 0.5),
+            shadow_dir=(np.cos(b), np.sin(b)), shadow_at=rng.uniform(-0.3, 0.6), softness=rng.uniform(8, 30),
+            grain=rng.uniform(0.0, 0.04), ink=rng.uniform(0.7, 0.9), seed=int(rng.integers(1 << 30)),
+        )
+        out, ref = to_mnist(photo), to_mnist(clean)
+        diffs.append(np.abs(out - ref).mean())
+        same += read(shipped, out) == read(shipped, ref)
+    assert same >= 36, same
+    assert np.median(diffs) < 0.04 and np.mean(diffs) < 0.05, (np.median(diffs), np.mean(diffs))
+
+
+def test_chalk_on_an_unevenly_lit_board(sample, shipped):
+    """Bright ink on a dark, unevenly lit background: the ink is what departs most from the background."""
+    images, labels = sample
+    two = images[np.flatnonzero(labels == 2)[0]]
+    paper, clean = paper_photo(two, ink=0.0)  # the board's light, shadow and grain
+    board = paper / 255.0 * (0.2 + 0.9 * clean)  # a dark board, chalk reflecting 5.5 times as much
+    out, ref = to_mnist(board), to_mnist(clean)
+    assert read(shipped, out) == 2
+    # the chalk stays fainter where the light is (a dark board is too dark to divide by), so its centre of mass
+    # may move a pixel
+    assert min(np.abs(np.roll(out, (dr, dc), (0, 1)) - ref).mean() for dr in (-1, 0, 1) for dc in (-1, 0, 1)) < 0.1
+    np.testing.assert_array_equal(to_mnist(board, polarity="bright"), out)
+
+
+def test_a_blank_sheet_under_uneven_light_is_blank(sample):
+    photo, _ = paper_photo(np.zeros((28, 28), np.uint8))
+    assert is_blank(photo) and not to_mnist(photo).any()
+
+
+def test_even_backgrounds_are_left_alone(sample):
+    """The pad (even with a wide brush touching the frame), MNIST's digits and a grey scan have no uneven
+    background: their preparation is exactly what it was before photos were handled."""
+    images, _ = sample
+    wide = draw_digit(top_left=(0, 0), scale=1.7, thickness=40).astype(np.float64) / 255.0
+    assert wide[0].max() == 1.0 and wide[:, 0].max() == 1.0  # the 68-px-wide strokes touch the frame
+    grey = 0.85 - 0.7 * draw_digit().astype(np.float64) / 255.0
+    for g in (wide, 1.0 - wide, images[0] / 255.0, grey, np.random.default_rng(0).uniform(0.8, 0.85, (280, 280))):
+        assert preprocess.background(g) is None and preprocess.background(1.0 - g) is None
 
 
 def test_colour_and_alpha_inputs():
