@@ -68,7 +68,8 @@ typedef struct {
     /* the mini-batch's non-zero inputs (CSR): example i's are [rowptr[i], rowptr[i + 1]) of nzi, nzv */
     Py_ssize_t *rowptr;
     int32_t *nzi;
-    double *nzv;
+    uint8_t *nzp; /* uint8 inputs: the pixels */
+    double *nzv;  /* float inputs: the values */
     double u8_scale[256];
 } Kernel;
 
@@ -84,10 +85,12 @@ static void release(Kernel *k) {
     free(k->wt);
     free(k->rowptr);
     free(k->nzi);
+    free(k->nzp);
     free(k->nzv);
     k->work = k->wt = k->nzv = NULL;
     k->rowptr = NULL;
     k->nzi = NULL;
+    k->nzp = NULL;
     k->work_m = 0;
 }
 
@@ -307,9 +310,9 @@ INLINE void times_fprime(double *restrict d, const double *restrict a, Py_ssize_
 
 /* ---- the first layer: sparse inputs */
 
-/* The non-zero pixels of one uint8 image: their indices and their values / 255.  64 pixels at a
+/* The non-zero pixels of one uint8 image: their indices and their values.  64 pixels at a
  * time: a bit per non-zero byte, then one index per set bit (few branches, none per pixel). */
-INLINE Py_ssize_t nonzero_u8(const uint8_t *row, Py_ssize_t n0, const double *scale, int32_t *idx, double *val) {
+INLINE Py_ssize_t nonzero_u8(const uint8_t *row, Py_ssize_t n0, int32_t *idx, uint8_t *px) {
     Py_ssize_t c = 0, p = 0;
 #if HAVE_VEC && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
@@ -340,7 +343,7 @@ INLINE Py_ssize_t nonzero_u8(const uint8_t *row, Py_ssize_t n0, const double *sc
         idx[c] = (int32_t)p;
         c += row[p] != 0;
     }
-    for (Py_ssize_t q = 0; q < c; q++) val[q] = scale[row[idx[q]]];
+    for (Py_ssize_t q = 0; q < c; q++) px[q] = row[idx[q]];
     return c;
 }
 
@@ -358,12 +361,12 @@ static void init_lp_table(void) {
 }
 
 /* nonzero_u8 with AVX2, no branch per pixel or per bit: 32 pixels compared at once, then per 8
- * pixels one table look-up gives the packed positions, pshufb packs the values, and 8 indices and
- * 8 values are stored whatever the count (the extra ones land beyond the count, in the slack) */
+ * pixels one table look-up gives the packed positions, pshufb packs the pixel values, and 8 indices
+ * and 8 values are stored whatever the count (the extra ones land beyond the count, in the slack).
+ * The values stay bytes here: the sparse loops look their / 255 up in a table. */
 __attribute__((target("avx2,fma,popcnt,bmi,bmi2")))
-static Py_ssize_t nonzero_u8_avx2(const uint8_t *row, Py_ssize_t n0, const double *scale, int32_t *idx, double *val) {
+static Py_ssize_t nonzero_u8_avx2(const uint8_t *row, Py_ssize_t n0, int32_t *idx, uint8_t *px) {
     Py_ssize_t c = 0, p = 0;
-    const __m256d inv = _mm256_set1_pd(1.0 / 255.0);
     for (; p + 32 <= n0; p += 32) {
         const __m256i v = _mm256_loadu_si256((const __m256i *)(row + p));
         const uint32_t nz = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_setzero_si256()));
@@ -371,18 +374,16 @@ static Py_ssize_t nonzero_u8_avx2(const uint8_t *row, Py_ssize_t n0, const doubl
         for (int g = 0; g < 4; g++) {
             const unsigned bits = (nz >> (8 * g)) & 0xffu;
             const __m128i shuf = _mm_loadl_epi64((const __m128i *)lp_table[bits]);
-            const __m128i px = _mm_shuffle_epi8(_mm_loadl_epi64((const __m128i *)(row + p + 8 * g)), shuf);
+            _mm_storel_epi64((__m128i *)(px + c),
+                             _mm_shuffle_epi8(_mm_loadl_epi64((const __m128i *)(row + p + 8 * g)), shuf));
             _mm256_storeu_si256((__m256i *)(idx + c),
                                 _mm256_add_epi32(_mm256_cvtepu8_epi32(shuf), _mm256_set1_epi32((int)(p + 8 * g))));
-            const __m256i px32 = _mm256_cvtepu8_epi32(px);
-            _mm256_storeu_pd(val + c, _mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(px32)), inv));
-            _mm256_storeu_pd(val + c + 4, _mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(px32, 1)), inv));
             c += __builtin_popcount(bits);
         }
     }
     for (; p < n0; p++) {
         idx[c] = (int32_t)p;
-        val[c] = scale[row[p]];
+        px[c] = row[p];
         c += row[p] != 0;
     }
     return c;
@@ -399,10 +400,24 @@ INLINE Py_ssize_t nonzero_f64(const double *row, Py_ssize_t n0, int32_t *idx, do
     return c;
 }
 
-/* z[0..4·NV) = bias + Σ_q val[q] · W[idx[q]], the sums in registers (two sets when they are few,
+/* A mini-batch's non-zero inputs: example i's are entries [rowptr[i], rowptr[i + 1]) of idx (their
+ * positions) and of px (uint8 inputs: the value is scale[px], the pixel / 255) or val (float inputs). */
+typedef struct {
+    Py_ssize_t *rowptr;
+    int32_t *idx;
+    uint8_t *px;
+    double *val;
+    const double *scale;
+} Sparse;
+
+/* the value of entry q (u8 is a constant where this is inlined: one of the two loads remains) */
+#define SP_VALUE(u8, px, val, scale, q) ((u8) ? (scale)[(px)[q]] : (val)[q])
+
+/* z[0..4·NV) = bias + Σ_q value[q] · W[idx[q]], the sums in registers (two sets when they are few,
  * so that the additions of two pixels overlap) */
-INLINE void sparse_dot_tile(const int NV, double *z, const double *bias, const double *W, Py_ssize_t ldw,
-                            const int32_t *idx, const double *val, Py_ssize_t c) {
+INLINE void sparse_dot_tile(const int NV, const int u8, double *z, const double *bias, const double *W,
+                            Py_ssize_t ldw, const int32_t *idx, const uint8_t *px, const double *val,
+                            const double *scale, Py_ssize_t c) {
 #if HAVE_VEC
     v4d acc[8], acc2[8];
     for (int v = 0; v < NV; v++) {
@@ -413,7 +428,7 @@ INLINE void sparse_dot_tile(const int NV, double *z, const double *bias, const d
     if (NV <= 4) {
         for (; q + 2 <= c; q += 2) {
             const double *w0 = W + idx[q] * ldw, *w1 = W + idx[q + 1] * ldw;
-            const v4d s0 = bc4(val[q]), s1 = bc4(val[q + 1]);
+            const v4d s0 = bc4(SP_VALUE(u8, px, val, scale, q)), s1 = bc4(SP_VALUE(u8, px, val, scale, q + 1));
             for (int v = 0; v < NV; v++) {
                 acc[v] += s0 * ld4(w0 + 4 * v);
                 acc2[v] += s1 * ld4(w1 + 4 * v);
@@ -422,46 +437,50 @@ INLINE void sparse_dot_tile(const int NV, double *z, const double *bias, const d
     }
     for (; q < c; q++) {
         const double *w0 = W + idx[q] * ldw;
-        const v4d s0 = bc4(val[q]);
+        const v4d s0 = bc4(SP_VALUE(u8, px, val, scale, q));
         for (int v = 0; v < NV; v++) acc[v] += s0 * ld4(w0 + 4 * v);
     }
     for (int v = 0; v < NV; v++) st4(z + 4 * v, NV <= 4 ? acc[v] + acc2[v] : acc[v]);
 #else
-    (void)NV;
+    (void)NV, (void)u8, (void)z, (void)bias, (void)W, (void)ldw, (void)idx, (void)px, (void)val, (void)scale, (void)c;
 #endif
 }
 
-/* the columns [j, j + w) of z = bias + Σ val · W[idx], one column at a time (the ragged end) */
-INLINE void sparse_dot_cols(Py_ssize_t w, double *z, const double *bias, const double *W, Py_ssize_t ldw,
-                            const int32_t *idx, const double *val, Py_ssize_t c) {
+/* the columns [j, j + w) of z = bias + Σ value · W[idx], one column at a time (the ragged end) */
+INLINE void sparse_dot_cols(const int u8, Py_ssize_t w, double *z, const double *bias, const double *W,
+                            Py_ssize_t ldw, const int32_t *idx, const uint8_t *px, const double *val,
+                            const double *scale, Py_ssize_t c) {
     for (Py_ssize_t j = 0; j < w; j++) {
         double s = bias[j];
-        for (Py_ssize_t q = 0; q < c; q++) s += val[q] * W[idx[q] * ldw + j];
+        for (Py_ssize_t q = 0; q < c; q++) s += SP_VALUE(u8, px, val, scale, q) * W[idx[q] * ldw + j];
         z[j] = s;
     }
 }
 
-/* W[idx[q]][0..4·NV) += val[q] · d, the tile of d in registers */
-INLINE void sparse_update_tile(const int NV, double *W, Py_ssize_t ldw, const double *d,
-                               const int32_t *idx, const double *val, Py_ssize_t c) {
+/* W[idx[q]][0..4·NV) += value[q] · d, the tile of d in registers */
+INLINE void sparse_update_tile(const int NV, const int u8, double *W, Py_ssize_t ldw, const double *d,
+                               const int32_t *idx, const uint8_t *px, const double *val, const double *scale,
+                               Py_ssize_t c) {
 #if HAVE_VEC
     v4d dv[8];
     for (int v = 0; v < NV; v++) dv[v] = ld4(d + 4 * v);
     for (Py_ssize_t q = 0; q < c; q++) {
         double *w = W + idx[q] * ldw;
-        const v4d s = bc4(val[q]);
+        const v4d s = bc4(SP_VALUE(u8, px, val, scale, q));
         for (int v = 0; v < NV; v++) st4(w + 4 * v, ld4(w + 4 * v) + s * dv[v]);
     }
 #else
-    (void)NV;
+    (void)NV, (void)u8, (void)W, (void)ldw, (void)d, (void)idx, (void)px, (void)val, (void)scale, (void)c;
 #endif
 }
 
-INLINE void sparse_update_cols(Py_ssize_t w, double *W, Py_ssize_t ldw, const double *d,
-                               const int32_t *idx, const double *val, Py_ssize_t c) {
+INLINE void sparse_update_cols(const int u8, Py_ssize_t w, double *W, Py_ssize_t ldw, const double *d,
+                               const int32_t *idx, const uint8_t *px, const double *val, const double *scale,
+                               Py_ssize_t c) {
     for (Py_ssize_t q = 0; q < c; q++) {
         double *row = W + idx[q] * ldw;
-        for (Py_ssize_t j = 0; j < w; j++) row[j] += val[q] * d[j];
+        const double s = SP_VALUE(u8, px, val, scale, q);
+        for (Py_ssize_t j = 0; j < w; j++) row[j] += s * d[j];
     }
 }
 
@@ -475,46 +494,65 @@ INLINE int tile_vectors(Py_ssize_t left) {
 #endif
 }
 
-/* Z (m × n1) = bias + X W for the batch's sparse rows (CSR: rowptr, idx, val) */
-INLINE void sparse_forward(Py_ssize_t m, Py_ssize_t n1, double *Z, const double *W, const double *bias,
-                           const Py_ssize_t *rowptr, const int32_t *idx, const double *val) {
+/* Z (m × n1) = bias + X W for the batch's sparse rows: a tile of up to 32 columns at a time, for
+ * every example, so that the tile of W stays in L1/L2 */
+INLINE void sparse_forward_as(const int u8, Py_ssize_t m, Py_ssize_t n1, double *Z, const double *W,
+                              const double *bias, const Sparse *sp) {
     for (Py_ssize_t j = 0; j < n1;) {
         const int nv = tile_vectors(n1 - j);
         const Py_ssize_t w = nv ? 4 * nv : n1 - j;
         for (Py_ssize_t i = 0; i < m; i++) {
-            const Py_ssize_t r0 = rowptr[i], c = rowptr[i + 1] - r0;
+            const Py_ssize_t r0 = sp->rowptr[i], c = sp->rowptr[i + 1] - r0;
+            const int32_t *idx = sp->idx + r0;
+            const uint8_t *px = u8 ? sp->px + r0 : NULL;
+            const double *val = u8 ? NULL : sp->val + r0;
             double *z = Z + i * n1 + j;
             switch (nv) {
-            case 8: sparse_dot_tile(8, z, bias + j, W + j, n1, idx + r0, val + r0, c); break;
-            case 4: sparse_dot_tile(4, z, bias + j, W + j, n1, idx + r0, val + r0, c); break;
-            case 2: sparse_dot_tile(2, z, bias + j, W + j, n1, idx + r0, val + r0, c); break;
-            case 1: sparse_dot_tile(1, z, bias + j, W + j, n1, idx + r0, val + r0, c); break;
-            default: sparse_dot_cols(w, z, bias + j, W + j, n1, idx + r0, val + r0, c);
+            case 8: sparse_dot_tile(8, u8, z, bias + j, W + j, n1, idx, px, val, sp->scale, c); break;
+            case 4: sparse_dot_tile(4, u8, z, bias + j, W + j, n1, idx, px, val, sp->scale, c); break;
+            case 2: sparse_dot_tile(2, u8, z, bias + j, W + j, n1, idx, px, val, sp->scale, c); break;
+            case 1: sparse_dot_tile(1, u8, z, bias + j, W + j, n1, idx, px, val, sp->scale, c); break;
+            default: sparse_dot_cols(u8, w, z, bias + j, W + j, n1, idx, px, val, sp->scale, c);
             }
         }
         j += w;
     }
 }
 
-/* W += Xᵀ D for the batch's sparse rows (D is already −η/m × the deltas) */
-INLINE void sparse_update(Py_ssize_t m, Py_ssize_t n1, double *W, const double *D,
-                          const Py_ssize_t *rowptr, const int32_t *idx, const double *val) {
+/* W += Xᵀ D for the batch's sparse rows (D is already −η/m × the deltas), tiled like the forward */
+INLINE void sparse_update_as(const int u8, Py_ssize_t m, Py_ssize_t n1, double *W, const double *D,
+                             const Sparse *sp) {
     for (Py_ssize_t j = 0; j < n1;) {
         const int nv = tile_vectors(n1 - j);
         const Py_ssize_t w = nv ? 4 * nv : n1 - j;
         for (Py_ssize_t i = 0; i < m; i++) {
-            const Py_ssize_t r0 = rowptr[i], c = rowptr[i + 1] - r0;
+            const Py_ssize_t r0 = sp->rowptr[i], c = sp->rowptr[i + 1] - r0;
+            const int32_t *idx = sp->idx + r0;
+            const uint8_t *px = u8 ? sp->px + r0 : NULL;
+            const double *val = u8 ? NULL : sp->val + r0;
             const double *d = D + i * n1 + j;
             switch (nv) {
-            case 8: sparse_update_tile(8, W + j, n1, d, idx + r0, val + r0, c); break;
-            case 4: sparse_update_tile(4, W + j, n1, d, idx + r0, val + r0, c); break;
-            case 2: sparse_update_tile(2, W + j, n1, d, idx + r0, val + r0, c); break;
-            case 1: sparse_update_tile(1, W + j, n1, d, idx + r0, val + r0, c); break;
-            default: sparse_update_cols(w, W + j, n1, d, idx + r0, val + r0, c);
+            case 8: sparse_update_tile(8, u8, W + j, n1, d, idx, px, val, sp->scale, c); break;
+            case 4: sparse_update_tile(4, u8, W + j, n1, d, idx, px, val, sp->scale, c); break;
+            case 2: sparse_update_tile(2, u8, W + j, n1, d, idx, px, val, sp->scale, c); break;
+            case 1: sparse_update_tile(1, u8, W + j, n1, d, idx, px, val, sp->scale, c); break;
+            default: sparse_update_cols(u8, w, W + j, n1, d, idx, px, val, sp->scale, c);
             }
         }
         j += w;
     }
+}
+
+/* the two kinds of input, each with its own inner loops */
+INLINE void sparse_forward(int x_u8, Py_ssize_t m, Py_ssize_t n1, double *Z, const double *W, const double *bias,
+                           const Sparse *sp) {
+    if (x_u8) sparse_forward_as(1, m, n1, Z, W, bias, sp);
+    else sparse_forward_as(0, m, n1, Z, W, bias, sp);
+}
+
+INLINE void sparse_update(int x_u8, Py_ssize_t m, Py_ssize_t n1, double *W, const double *D, const Sparse *sp) {
+    if (x_u8) sparse_update_as(1, m, n1, W, D, sp);
+    else sparse_update_as(0, m, n1, W, D, sp);
 }
 
 /* ---- the other layers: dense products */
@@ -589,11 +627,10 @@ INLINE void gemm(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const double *A, Py_s
 }
 
 /* The forward pass of m examples: rows perm[0..m) of X (N rows of n0 uint8 or float64 values), or
- * rows 0..m when perm is NULL.  Their non-zero inputs go to rowptr/idx/val (CSR, kept for the
- * first layer's update), the activations of layer l to acts[l] (m × n_l). */
+ * rows 0..m when perm is NULL.  Their non-zero inputs go to sp (kept for the first layer's update),
+ * the activations of layer l to acts[l] (m × n_l). */
 INLINE void forward_pass(const Kernel *k, const char *X, int x_u8, const Py_ssize_t *perm, Py_ssize_t ahead_ok,
-                         Py_ssize_t m, double *const *acts, Py_ssize_t *rowptr, int32_t *idx, double *val,
-                         const int avx2) {
+                         Py_ssize_t m, double *const *acts, const Sparse *sp, const int avx2) {
     const int L = k->L;
     const Py_ssize_t *sz = k->sizes;
     const double *P = (const double *)k->params.buf;
@@ -602,6 +639,7 @@ INLINE void forward_pass(const Kernel *k, const char *X, int x_u8, const Py_ssiz
      * last examples of a batch fetch the next batch's first: ahead_ok says how many rows of perm
      * may be read) */
     const size_t row_bytes = (size_t)n0 * (x_u8 ? 1 : sizeof(double));
+    Py_ssize_t *rowptr = sp->rowptr;
     rowptr[0] = 0;
     for (Py_ssize_t i = 0; i < m; i++) {
         const Py_ssize_t r = perm ? perm[i] : i;
@@ -612,14 +650,14 @@ INLINE void forward_pass(const Kernel *k, const char *X, int x_u8, const Py_ssiz
         const Py_ssize_t r0 = rowptr[i];
         const char *row = X + (size_t)r * row_bytes;
         Py_ssize_t c;
-        if (!x_u8) c = nonzero_f64((const double *)row, n0, idx + r0, val + r0);
+        if (!x_u8) c = nonzero_f64((const double *)row, n0, sp->idx + r0, sp->val + r0);
 #if HAVE_AVX2_CLONE
-        else if (avx2) c = nonzero_u8_avx2((const uint8_t *)row, n0, k->u8_scale, idx + r0, val + r0);
+        else if (avx2) c = nonzero_u8_avx2((const uint8_t *)row, n0, sp->idx + r0, sp->px + r0);
 #endif
-        else c = nonzero_u8((const uint8_t *)row, n0, k->u8_scale, idx + r0, val + r0);
+        else c = nonzero_u8((const uint8_t *)row, n0, sp->idx + r0, sp->px + r0);
         rowptr[i + 1] = r0 + c;
     }
-    sparse_forward(m, sz[1], acts[1], P + k->offset[0], P + k->offset[0] + n0 * sz[1], rowptr, idx, val);
+    sparse_forward(x_u8, m, sz[1], acts[1], P + k->offset[0], P + k->offset[0] + n0 * sz[1], sp);
     activate(acts[1], m * sz[1], k->act[0]);
     for (int l = 1; l < L; l++) {
         const Py_ssize_t ni = sz[l], no = sz[l + 1];
@@ -632,7 +670,7 @@ INLINE void forward_pass(const Kernel *k, const char *X, int x_u8, const Py_ssiz
 /* outputs (rows × n_out) of the network for rows of X, EVAL_ROWS at a time, in work buffers of that size */
 #define EVAL_ROWS 256
 INLINE void eval_body(const Kernel *k, const char *X, int x_u8, Py_ssize_t rows, double *out, double *work,
-                      Py_ssize_t *rowptr, int32_t *idx, double *val, const int avx2) {
+                      const Sparse *sp, const int avx2) {
     const int L = k->L;
     const size_t row_bytes = (size_t)k->sizes[0] * (x_u8 ? 1 : sizeof(double));
     for (Py_ssize_t i = 0; i < rows; i += EVAL_ROWS) {
@@ -640,7 +678,7 @@ INLINE void eval_body(const Kernel *k, const char *X, int x_u8, Py_ssize_t rows,
         double *acts[MAX_LAYERS + 1], *w = work;
         for (int l = 1; l < L; l++) { acts[l] = w; w += m * k->sizes[l]; }
         acts[L] = out + i * k->sizes[L];
-        forward_pass(k, X + (size_t)i * row_bytes, x_u8, NULL, 0, m, acts, rowptr, idx, val, avx2);
+        forward_pass(k, X + (size_t)i * row_bytes, x_u8, NULL, 0, m, acts, sp, avx2);
     }
 }
 
@@ -656,10 +694,8 @@ INLINE double kernel_body(Kernel *k, Py_ssize_t pos, Py_ssize_t m, double eta, d
     double *w = k->work;
     for (int l = 1; l <= L; l++) { acts[l] = w; w += m * sz[l]; }
     for (int l = 1; l <= L; l++) { deltas[l] = w; w += m * sz[l]; }
-    Py_ssize_t *rowptr = k->rowptr;
-    int32_t *idx = k->nzi;
-    double *val = k->nzv;
-    forward_pass(k, (const char *)k->x.buf, k->x_u8, perm, k->N - pos, m, acts, rowptr, idx, val, avx2);
+    const Sparse sp = {k->rowptr, k->nzi, k->nzp, k->nzv, k->u8_scale};
+    forward_pass(k, (const char *)k->x.buf, k->x_u8, perm, k->N - pos, m, acts, &sp, avx2);
 
     /* output error and cost; deltas are pre-scaled by −η/m so they are the steps themselves */
     const double step = -eta / (double)m;
@@ -699,7 +735,7 @@ INLINE double kernel_body(Kernel *k, Py_ssize_t pos, Py_ssize_t m, double eta, d
         } else {
             if (shrink != 1.0)
                 for (Py_ssize_t q = 0; q < ni * no; q++) Wl[q] *= shrink;
-            sparse_update(m, no, Wl, D, rowptr, idx, val);
+            sparse_update(k->x_u8, m, no, Wl, D, &sp);
         }
     }
     return cost / (double)m;
@@ -721,18 +757,18 @@ static double (*kernel_step)(Kernel *, Py_ssize_t, Py_ssize_t, double, double) =
 #if HAVE_AVX2_CLONE
 __attribute__((target("avx2,fma,popcnt,bmi,bmi2")))
 static void kernel_eval_avx2(const Kernel *k, const char *X, int x_u8, Py_ssize_t rows, double *out, double *work,
-                             Py_ssize_t *rowptr, int32_t *idx, double *val) {
-    eval_body(k, X, x_u8, rows, out, work, rowptr, idx, val, 1);
+                             const Sparse *sp) {
+    eval_body(k, X, x_u8, rows, out, work, sp, 1);
 }
 #endif
 
 static void kernel_eval_base(const Kernel *k, const char *X, int x_u8, Py_ssize_t rows, double *out, double *work,
-                             Py_ssize_t *rowptr, int32_t *idx, double *val) {
-    eval_body(k, X, x_u8, rows, out, work, rowptr, idx, val, 0);
+                             const Sparse *sp) {
+    eval_body(k, X, x_u8, rows, out, work, sp, 0);
 }
 
-static void (*kernel_eval)(const Kernel *, const char *, int, Py_ssize_t, double *, double *, Py_ssize_t *, int32_t *,
-                           double *) = kernel_eval_base;
+static void (*kernel_eval)(const Kernel *, const char *, int, Py_ssize_t, double *, double *, const Sparse *) =
+    kernel_eval_base;
 
 /* forward(x, out): out (N × n_out, float64) = the network's outputs for the rows of x (N × n_in,
  * uint8 pixels or float64 activations), the same maths as the steps' forward pass */
@@ -768,24 +804,28 @@ static PyObject *Kernel_forward(Kernel *k, PyObject *args) {
     Py_ssize_t *rowptr = (Py_ssize_t *)malloc((EVAL_ROWS + 1) * sizeof(Py_ssize_t));
     int32_t *idx = (int32_t *)malloc(((size_t)EVAL_ROWS * n0 + 64) * sizeof(int32_t));
     double *val = (double *)malloc(((size_t)EVAL_ROWS * n0 + 64) * sizeof(double));
-    if (!work || !rowptr || !idx || !val) {
+    uint8_t *px = (uint8_t *)malloc((size_t)EVAL_ROWS * n0 + 64);
+    if (!work || !rowptr || !idx || !val || !px) {
         free(work);
         free(rowptr);
         free(idx);
         free(val);
+        free(px);
         PyBuffer_Release(&x);
         PyBuffer_Release(&out);
         return PyErr_NoMemory();
     }
     k->busy = 1;
     Py_BEGIN_ALLOW_THREADS
-    kernel_eval(k, (const char *)x.buf, x_u8, x.shape[0], (double *)out.buf, work, rowptr, idx, val);
+    const Sparse sp = {rowptr, idx, px, val, k->u8_scale};
+    kernel_eval(k, (const char *)x.buf, x_u8, x.shape[0], (double *)out.buf, work, &sp);
     Py_END_ALLOW_THREADS
     k->busy = 0;
     free(work);
     free(rowptr);
     free(idx);
     free(val);
+    free(px);
     PyBuffer_Release(&x);
     PyBuffer_Release(&out);
     Py_RETURN_NONE;
@@ -824,24 +864,28 @@ static PyObject *Kernel_step(Kernel *k, PyObject *const *args, Py_ssize_t nargs)
         double *t = (double *)malloc((size_t)wt * sizeof(double));
         Py_ssize_t *rowptr = (Py_ssize_t *)malloc((size_t)(m + 1) * sizeof(Py_ssize_t));
         int32_t *nzi = (int32_t *)malloc(nnz * sizeof(int32_t));
-        double *nzv = (double *)malloc(nnz * sizeof(double));
-        if (!w || !t || !rowptr || !nzi || !nzv) {
+        double *nzv = k->x_u8 ? NULL : (double *)malloc(nnz * sizeof(double));
+        uint8_t *nzp = k->x_u8 ? (uint8_t *)malloc(nnz) : NULL;
+        if (!w || !t || !rowptr || !nzi || !(nzv || nzp)) {
             free(w);
             free(t);
             free(rowptr);
             free(nzi);
             free(nzv);
+            free(nzp);
             return PyErr_NoMemory();
         }
         free(k->work);
         free(k->wt);
         free(k->rowptr);
         free(k->nzi);
+        free(k->nzp);
         free(k->nzv);
         k->work = w;
         k->wt = t;
         k->rowptr = rowptr;
         k->nzi = nzi;
+        k->nzp = nzp;
         k->nzv = nzv;
         k->work_m = m;
     }
