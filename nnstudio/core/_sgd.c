@@ -70,6 +70,10 @@ typedef struct {
     int32_t *nzi;
     uint8_t *nzp; /* uint8 inputs: the pixels */
     double *nzv;  /* float inputs: the values */
+    /* the same grouped by pixel (see ByPixel) */
+    Py_ssize_t *colptr;
+    int32_t *ex, *pix;
+    double *exv;
     double u8_scale[256];
 } Kernel;
 
@@ -87,6 +91,13 @@ static void release(Kernel *k) {
     free(k->nzi);
     free(k->nzp);
     free(k->nzv);
+    free(k->colptr);
+    free(k->ex);
+    free(k->pix);
+    free(k->exv);
+    k->colptr = NULL;
+    k->ex = k->pix = NULL;
+    k->exv = NULL;
     k->work = k->wt = k->nzv = NULL;
     k->rowptr = NULL;
     k->nzi = NULL;
@@ -543,6 +554,84 @@ INLINE void sparse_update_as(const int u8, Py_ssize_t m, Py_ssize_t n1, double *
     }
 }
 
+/* The batch's entries grouped by pixel (CSC): pixel p's are [colptr[p], colptr[p + 1]) of ex (the
+ * example) and value, in the examples' order; pix lists the n_pix pixels that have any. */
+typedef struct {
+    Py_ssize_t *colptr;
+    int32_t *ex, *pix;
+    double *value;
+    Py_ssize_t n_pix;
+} ByPixel;
+
+INLINE void group_by_pixel(const int u8, Py_ssize_t m, Py_ssize_t n0, const Sparse *sp, ByPixel *bp) {
+    Py_ssize_t *colptr = bp->colptr;
+    memset(colptr, 0, (size_t)(n0 + 1) * sizeof(Py_ssize_t));
+    const Py_ssize_t nnz = sp->rowptr[m];
+    for (Py_ssize_t q = 0; q < nnz; q++) colptr[sp->idx[q] + 1]++;
+    Py_ssize_t n_pix = 0;
+    for (Py_ssize_t p = 0; p < n0; p++) {
+        bp->pix[n_pix] = (int32_t)p;
+        n_pix += colptr[p + 1] != 0;
+        colptr[p + 1] += colptr[p];
+    }
+    bp->n_pix = n_pix;
+    for (Py_ssize_t i = 0; i < m; i++) /* colptr[p] moves to the end of p's entries, then back */
+        for (Py_ssize_t q = sp->rowptr[i]; q < sp->rowptr[i + 1]; q++) {
+            const Py_ssize_t e = colptr[sp->idx[q]]++;
+            bp->ex[e] = (int32_t)i;
+            bp->value[e] = SP_VALUE(u8, sp->px, sp->val, sp->scale, q);
+        }
+    for (Py_ssize_t p = n0; p > 0; p--) colptr[p] = colptr[p - 1];
+    colptr[0] = 0;
+}
+
+/* W[p][0..4·NV) += Σ over p's entries of value · D[example], the row of W in registers: one load
+ * and one store of each row of W per batch (sparse_update_tile stores it once per example) */
+INLINE void pixel_update_tile(const int NV, double *W, Py_ssize_t ldw, const double *D, Py_ssize_t ldd,
+                              const ByPixel *bp) {
+#if HAVE_VEC
+    for (Py_ssize_t u = 0; u < bp->n_pix; u++) {
+        const Py_ssize_t p = bp->pix[u];
+        double *w = W + p * ldw;
+        v4d acc[8];
+        for (int v = 0; v < NV; v++) acc[v] = ld4(w + 4 * v);
+        for (Py_ssize_t e = bp->colptr[p]; e < bp->colptr[p + 1]; e++) {
+            const double *d = D + bp->ex[e] * ldd;
+            const v4d s = bc4(bp->value[e]);
+            for (int v = 0; v < NV; v++) acc[v] += s * ld4(d + 4 * v);
+        }
+        for (int v = 0; v < NV; v++) st4(w + 4 * v, acc[v]);
+    }
+#else
+    (void)NV, (void)W, (void)ldw, (void)D, (void)ldd, (void)bp;
+#endif
+}
+
+INLINE void pixel_update_cols(Py_ssize_t w, double *W, Py_ssize_t ldw, const double *D, Py_ssize_t ldd,
+                              const ByPixel *bp) {
+    for (Py_ssize_t u = 0; u < bp->n_pix; u++) {
+        const Py_ssize_t p = bp->pix[u];
+        for (Py_ssize_t e = bp->colptr[p]; e < bp->colptr[p + 1]; e++)
+            for (Py_ssize_t j = 0; j < w; j++) W[p * ldw + j] += bp->value[e] * D[bp->ex[e] * ldd + j];
+    }
+}
+
+/* W += Xᵀ D pixel by pixel (bp from group_by_pixel), tiled like sparse_update_as */
+INLINE void pixel_update(Py_ssize_t n1, double *W, const double *D, const ByPixel *bp) {
+    for (Py_ssize_t j = 0; j < n1;) {
+        const int nv = tile_vectors(n1 - j);
+        const Py_ssize_t w = nv ? 4 * nv : n1 - j;
+        switch (nv) {
+        case 8: pixel_update_tile(8, W + j, n1, D + j, n1, bp); break;
+        case 4: pixel_update_tile(4, W + j, n1, D + j, n1, bp); break;
+        case 2: pixel_update_tile(2, W + j, n1, D + j, n1, bp); break;
+        case 1: pixel_update_tile(1, W + j, n1, D + j, n1, bp); break;
+        default: pixel_update_cols(w, W + j, n1, D + j, n1, bp);
+        }
+        j += w;
+    }
+}
+
 /* the two kinds of input, each with its own inner loops */
 INLINE void sparse_forward(int x_u8, Py_ssize_t m, Py_ssize_t n1, double *Z, const double *W, const double *bias,
                            const Sparse *sp) {
@@ -550,8 +639,19 @@ INLINE void sparse_forward(int x_u8, Py_ssize_t m, Py_ssize_t n1, double *Z, con
     else sparse_forward_as(0, m, n1, Z, W, bias, sp);
 }
 
-INLINE void sparse_update(int x_u8, Py_ssize_t m, Py_ssize_t n1, double *W, const double *D, const Sparse *sp) {
-    if (x_u8) sparse_update_as(1, m, n1, W, D, sp);
+/* W += Xᵀ D: example by example, or pixel by pixel when the rows are wide and the batch has several
+ * examples: grouping the entries by pixel costs ~10 cycles an entry, which the wide rows repay (each
+ * row of W loaded and stored once per batch, not once per example that has the pixel).  Measured
+ * (batch 10): 0.87 of the time at 784-300-100-10, 1.13 at 784-100-10, 1.19 at 784-16-16-10 b100. */
+#define BY_PIXEL_MIN_WIDTH 256
+#define BY_PIXEL_MIN_BATCH 8
+INLINE void sparse_update(int x_u8, Py_ssize_t m, Py_ssize_t n0, Py_ssize_t n1, double *W, const double *D,
+                          const Sparse *sp, ByPixel *bp) {
+    if (n1 >= BY_PIXEL_MIN_WIDTH && m >= BY_PIXEL_MIN_BATCH) {
+        if (x_u8) group_by_pixel(1, m, n0, sp, bp);
+        else group_by_pixel(0, m, n0, sp, bp);
+        pixel_update(n1, W, D, bp);
+    } else if (x_u8) sparse_update_as(1, m, n1, W, D, sp);
     else sparse_update_as(0, m, n1, W, D, sp);
 }
 
@@ -735,7 +835,8 @@ INLINE double kernel_body(Kernel *k, Py_ssize_t pos, Py_ssize_t m, double eta, d
         } else {
             if (shrink != 1.0)
                 for (Py_ssize_t q = 0; q < ni * no; q++) Wl[q] *= shrink;
-            sparse_update(k->x_u8, m, no, Wl, D, &sp);
+            ByPixel bp = {k->colptr, k->ex, k->pix, k->exv, 0};
+            sparse_update(k->x_u8, m, ni, no, Wl, D, &sp, &bp);
         }
     }
     return cost / (double)m;
@@ -866,15 +967,31 @@ static PyObject *Kernel_step(Kernel *k, PyObject *const *args, Py_ssize_t nargs)
         int32_t *nzi = (int32_t *)malloc(nnz * sizeof(int32_t));
         double *nzv = k->x_u8 ? NULL : (double *)malloc(nnz * sizeof(double));
         uint8_t *nzp = k->x_u8 ? (uint8_t *)malloc(nnz) : NULL;
-        if (!w || !t || !rowptr || !nzi || !(nzv || nzp)) {
+        const size_t n0 = (size_t)k->sizes[0];
+        Py_ssize_t *colptr = (Py_ssize_t *)malloc((n0 + 1) * sizeof(Py_ssize_t));
+        int32_t *ex = (int32_t *)malloc(nnz * sizeof(int32_t)), *pix = (int32_t *)malloc(n0 * sizeof(int32_t));
+        double *exv = (double *)malloc(nnz * sizeof(double));
+        if (!w || !t || !rowptr || !nzi || !(nzv || nzp) || !colptr || !ex || !pix || !exv) {
             free(w);
             free(t);
             free(rowptr);
             free(nzi);
             free(nzv);
             free(nzp);
+            free(colptr);
+            free(ex);
+            free(pix);
+            free(exv);
             return PyErr_NoMemory();
         }
+        free(k->colptr);
+        free(k->ex);
+        free(k->pix);
+        free(k->exv);
+        k->colptr = colptr;
+        k->ex = ex;
+        k->pix = pix;
+        k->exv = exv;
         free(k->work);
         free(k->wt);
         free(k->rowptr);
