@@ -41,8 +41,10 @@ __all__ = [
 
 StopCheck = Callable[[], bool] | None
 
-#: rows per forward pass: bounds memory on big splits (60,000 × 784 floats would be 376 MB)
-CHUNK = 10_000
+#: rows per forward pass: bounds memory (a forward pass makes a float64 copy of its rows: 6 MB for
+#: 1,000 MNIST images, 60 MB for 10,000) and is faster than bigger chunks (the copy stays in cache:
+#: 10,000 test images in ~15 ms instead of ~20)
+CHUNK = 1000
 
 
 def _check(should_stop: StopCheck) -> None:
