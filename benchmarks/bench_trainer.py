@@ -8,7 +8,11 @@ in the same run (this machine is noisy: read the ratios):
   first implementation looks;
 - the book's per-example backprop loop (Nielsen, network.py), timed on a slice and scaled.
 
-Usage: python benchmarks/bench_trainer.py [--data DIR] [--epochs N] [--memory]
+With ``--cli`` it measures the command line instead: ``nnstudio train`` on the data, batch 10, for
+3 epochs and for 1 (each in a fresh process; the difference is two epochs with the start-up
+cancelled out), alternating with two epochs of the straightforward NumPy SGD, and prints the ratio.
+
+Usage: python benchmarks/bench_trainer.py [--data DIR] [--repeats N] [--cli]
 Needs the real MNIST (../shared/datasets/mnist by default); falls back to the embedded
 sample tiled to 60,000 images if it is absent (same shapes, same cost per epoch).
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -121,13 +126,55 @@ def nnstudio_epoch(x, y, xt, yt, batch, eta, seed=0, engine="auto"):
     return end.seconds, wall - end.eval_seconds, end.eval_seconds, end.test_accuracy
 
 
+def cli_seconds(data, epochs, cwd):
+    """Wall time of ``nnstudio train`` (batch 10) in a fresh process run from ``cwd``."""
+    cmd = [sys.executable, "-m", "nnstudio", "train", "--data", data, "--epochs", str(epochs),
+           "--batch-size", "10", "--quiet"]
+    t = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
+def cli_bar(args, x, y):
+    """Two epochs of ``nnstudio train`` (3 epochs minus 1) against two of the straightforward NumPy.
+
+    Start-up varies by ±0.1 s on a busy machine: each round times a 1-epoch and a 3-epoch run back
+    to back, and the median of the rounds' differences is reported (and the difference of the
+    fastest runs, for comparison)."""
+    data = str(Path(args.data or SHARED).resolve())
+    trees = [str(Path(__file__).resolve().parents[1])] + args.compare
+    net = Network(seed=0)
+    params = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
+    runs = {tree: {1: [], 3: []} for tree in trees}
+    numpy_runs = []
+    for r in range(args.repeats):  # alternate, so that drift hits every column alike
+        for tree in trees:
+            for epochs in (1, 3):
+                runs[tree][epochs].append(cli_seconds(data, epochs, tree))
+        rng = np.random.default_rng(r)
+        numpy_runs.append(sum(straightforward_epoch(params, x, y, 10, 1.5, rng) for _ in range(2)))
+    numpy_two = float(np.median(numpy_runs))
+    print(f"straightforward NumPy, 2 epochs at batch 10: median {numpy_two:.3f} s (best {min(numpy_runs):.3f})")
+    for tree in trees:
+        one, three = np.array(runs[tree][1]), np.array(runs[tree][3])
+        two = float(np.median(three - one))
+        print(f"nnstudio train from {tree}: 1 epoch {np.median(one):.2f} s, 3 epochs {np.median(three):.2f} s; "
+              f"two epochs {two:.3f} s = {two / numpy_two:.2f} of the straightforward NumPy "
+              f"(fastest runs: {(three.min() - one.min()) / min(numpy_runs):.2f})")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None)
     ap.add_argument("--repeats", type=int, default=3, help="epochs per measurement (best is reported)")
     ap.add_argument("--per-example", type=int, default=6000, help="examples timed for the per-example loop")
+    ap.add_argument("--cli", action="store_true", help="time `nnstudio train` (3 epochs minus 1) instead")
+    ap.add_argument("--compare", nargs="*", default=[], metavar="TREE",
+                    help="with --cli: also time `nnstudio train` run from these source trees (e.g. an older checkout)")
     args = ap.parse_args(argv)
     x, y, xt, yt, name = load(args.data)
+    if args.cli:
+        return cli_bar(args, x, y)
     print(f"data: {name}, {len(x):,} training images; numpy {np.__version__}")
     net = Network(seed=0)
     params = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
