@@ -640,14 +640,22 @@ INLINE void sparse_forward(int x_u8, Py_ssize_t m, Py_ssize_t n1, double *Z, con
 }
 
 /* W += Xᵀ D: example by example, or pixel by pixel when the rows are wide and the batch has several
- * examples: grouping the entries by pixel costs ~10 cycles an entry, which the wide rows repay (each
- * row of W loaded and stored once per batch, not once per example that has the pixel).  Measured
- * (batch 10): 0.87 of the time at 784-300-100-10, 1.13 at 784-100-10, 1.19 at 784-16-16-10 b100. */
-#define BY_PIXEL_MIN_WIDTH 256
-#define BY_PIXEL_MIN_BATCH 8
+ * examples: grouping the entries by pixel costs a few thousand cycles a batch, which wide rows repay
+ * (each row of W loaded and stored once per batch, not once per example that has the pixel).  Time
+ * pixel by pixel / example by example, measured: 784-16-16-10 1.76 (batch 10) 1.34 (1000);
+ * 784-30-10 1.65 (10) 1.33 (1000); 784-100-10 0.91 (32) 0.82 (100) 1.04 (1000); 784-300-100-10 0.87
+ * (10) 0.83 (1000); 784-1000-10 0.89 (10) 0.96 (1000). */
+#ifndef BY_PIXEL_MIN_WIDTH
+#define BY_PIXEL_MIN_WIDTH 64
+#endif
+#define BY_PIXEL_MIN_BATCH 16
+INLINE int by_pixel(Py_ssize_t n1, Py_ssize_t m) {
+    return n1 >= BY_PIXEL_MIN_WIDTH && (m >= BY_PIXEL_MIN_BATCH || (n1 >= 256 && m >= 8));
+}
+
 INLINE void sparse_update(int x_u8, Py_ssize_t m, Py_ssize_t n0, Py_ssize_t n1, double *W, const double *D,
                           const Sparse *sp, ByPixel *bp) {
-    if (n1 >= BY_PIXEL_MIN_WIDTH && m >= BY_PIXEL_MIN_BATCH) {
+    if (by_pixel(n1, m)) {
         if (x_u8) group_by_pixel(1, m, n0, sp, bp);
         else group_by_pixel(0, m, n0, sp, bp);
         pixel_update(n1, W, D, bp);
