@@ -19,6 +19,30 @@ import numpy as np
 
 from nnstudio.core.network import Network
 
+#: the smallest text the diagram paints, in pixels: 9 pt at 96 dpi (a short window scales the
+#: diagram down, never its words below this)
+MIN_TEXT_PX = 12.0
+#: a line of painted text is this many times its pixel size tall
+LINE = 1.3
+
+#: the texts' sizes relative to the base font: layer titles, their subtitles, the footer and legend,
+#: the output digits and their values, the small captions (the image's)
+TITLE_SCALE, SUB_SCALE, FOOTER_SCALE, DIGIT_SCALE, VALUE_SCALE, CAPTION_SCALE = 1.05, 0.85, 0.82, 1.15, 0.8, 0.8
+
+
+def text_px(font: float, scale: float) -> float:
+    """``scale`` times the base size ``font``, never under MIN_TEXT_PX."""
+    return max(MIN_TEXT_PX, float(font) * scale)
+
+
+def digit_px(font: float, radius: float) -> float:
+    return max(MIN_TEXT_PX, min(font * DIGIT_SCALE, radius * 1.9 + 4))
+
+
+def value_px(font: float, radius: float) -> float:
+    return max(MIN_TEXT_PX, min(font * VALUE_SCALE, radius * 1.5 + 3))
+
+
 #: how the input column picks which of its pixels to show
 INPUT_MODES = ("spread", "brightest", "strongest")
 INPUT_MODE_NAMES = {
@@ -161,11 +185,31 @@ class Layout:
     sizes: tuple
     columns: list
     radius: float
-    font_px: float  # base text size
+    font_px: float  # base text size (every text is a multiple of it, never under MIN_TEXT_PX: see text_px)
     top: float  # y of the first row of titles
     image_rect: tuple | None = None  # (x, y, side) of the input image panel
     label_x: float = 0.0  # x where the output labels start
     extra: dict = field(default_factory=dict)
+    footer_top: float = 0.0  # y of the footer's first line (the legend is the second)
+
+    def text_px(self, scale: float) -> float:
+        """The pixel size of a text ``scale`` times the base size, never under :data:`MIN_TEXT_PX`."""
+        return text_px(self.font_px, scale)
+
+    @property
+    def footer_line(self) -> float:
+        """The height of one footer line."""
+        return self.text_px(FOOTER_SCALE) * LINE
+
+    @property
+    def digit_px(self) -> float:
+        """The size of the output labels (the digits): with the text, smaller for small circles."""
+        return digit_px(self.font_px, self.radius)
+
+    @property
+    def value_px(self) -> float:
+        """The size of the output activations printed after the labels."""
+        return value_px(self.font_px, self.radius)
 
     def segments(self, gap: int) -> np.ndarray:
         """Endpoints of the gap's edges, (n_dst_slots * n_src_slots, 4) = x0, y0, x1, y1.
@@ -195,25 +239,24 @@ def compute_layout(
     """Lay the network out to fit ``width`` × ``height`` ("zoom to fit").
 
     The input column shows an even number of pixels (8–32, by height) around an ellipsis;
-    a hidden or output layer shows every neuron when they fit with a legible spacing,
-    otherwise its first and last neurons around an ellipsis.  ``label_chars`` is the length of
+    a hidden layer shows every neuron when they fit with a legible spacing, otherwise its first
+    and last neurons around an ellipsis; an output layer of up to 12 neurons (the ten digits) is
+    always shown whole.  ``label_chars`` is the length of
     the longest output label (class name), to leave room for it on the right.
     """
     sizes = tuple(int(s) for s in sizes)
     W, H = max(float(width), 120.0), max(float(height), 120.0)
     font = float(np.clip(min(H / 58.0, W / 95.0), 10.0, 30.0))
     top = font * 0.9
-    title_h = font * 3.4
-    bottom = font * 3.8
+    # titles and subtitles above the columns, two footer lines below: sized by the text they hold
+    title_h = (text_px(font, TITLE_SCALE) + text_px(font, SUB_SCALE)) * LINE + font * 0.7
+    foot_line = text_px(font, FOOTER_SCALE) * LINE
+    bottom = 2 * foot_line + font * 0.9
     y0, y1 = top + title_h, H - bottom
     avail = max(y1 - y0, 40.0)
     has_image = image_side(sizes[0]) is not None
     panel = float(np.clip(min(0.14 * W, 0.32 * avail), 48.0, 420.0)) if has_image else 0.0
     left = font * 1.2 + panel + (font * 2.2 if has_image else font * 2.0)
-    # room for the output labels ("7 0.93", or "Ankle boot 0.93"): about 0.72 font widths a character
-    label_w = float(np.clip(font * (0.72 * max(1, label_chars) + 4.4), 60.0, 0.3 * W))
-    right = label_w
-    xs = np.linspace(left, W - right, len(sizes)) if len(sizes) > 1 else np.array([left])
 
     # how many slots each column gets
     if max_input is None:
@@ -223,10 +266,18 @@ def compute_layout(
     shown = []
     for l, n in enumerate(sizes):
         cap = max_input if l == 0 else max_hidden
+        if l == len(sizes) - 1 and n <= 12:
+            cap = n  # the output layer is the answer: every digit is always shown (smaller, if need be)
         shown.append(min(n, max(cap, 2)))
     n_slots = [k + (1.5 if k < n else 0) for k, n in zip(shown, sizes)]
     spacing_fit = [avail / max(s, 1) for s in n_slots]
     radius = float(np.clip(0.36 * min(spacing_fit), 2.5, 0.055 * H))
+    # room for the output labels ("7 0.93", or "Ankle boot 0.93") right of the last column: the ring
+    # around the winner, the name (~0.65 of its size a character) and the value (~2.3 of its size)
+    label_w = (radius + max(3.0, radius * 0.3) + font * 0.45 + 0.65 * digit_px(font, radius) * max(1, label_chars)
+               + font * 0.5 + 2.3 * value_px(font, radius) + font * 0.4)
+    label_w = float(np.clip(label_w, 60.0, 0.3 * W))
+    xs = np.linspace(left, W - label_w, len(sizes)) if len(sizes) > 1 else np.array([left])
     gap_x = (xs[1] - xs[0]) if len(xs) > 1 else W
     radius = min(radius, 0.18 * gap_x)
     columns = []
@@ -250,7 +301,8 @@ def compute_layout(
         ix = font * 1.2
         iy = float(np.clip(mid - side / 2.0, y0, max(y0, y1 - side)))
         image_rect = (ix, iy, side)
-    return Layout(W, H, sizes, columns, radius, font, top, image_rect, float(xs[-1] + radius + font * 0.8))
+    return Layout(W, H, sizes, columns, radius, font, top, image_rect, float(xs[-1] + radius + font * 0.8),
+                  footer_top=H - bottom + font * 0.5)
 
 
 # ---------------------------------------------------------------- hit tests

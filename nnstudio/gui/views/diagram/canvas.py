@@ -24,7 +24,12 @@ import time
 import numpy as np
 
 from nnstudio.components.diagram import (
+    CAPTION_SCALE,
+    FOOTER_SCALE,
     INPUT_MODES,
+    LINE,
+    SUB_SCALE,
+    TITLE_SCALE,
     DiagramModel,
     compute_layout,
     edge_buckets,
@@ -37,6 +42,15 @@ from nnstudio.gui.style.paint import blend, pixel_font, qcolor, signed_qimage, t
 from nnstudio.gui.views.diagram.interaction import CanvasInteraction
 from nnstudio.session.model import InputExample
 
+#: the legend under the diagram: (the sample drawn before the words, the words); the last items are
+#: dropped first when the diagram is narrow, and the last one (the gestures) is muted
+LEGEND = (
+    ("neuron", "brightness = activation"),
+    ("positive", "positive weight"),
+    ("negative", "negative weight"),
+    (None, "stronger = more opaque"),
+    (None, "hover for values, click a neuron to inspect, wheel to zoom"),
+)
 N_BUCKETS = 8  # edge strength levels (× 2 signs = 16 pens, one drawLines call each)
 AA_FROM = 6  # buckets from this one up are antialiased (the faint ones are cheap and aliased)
 
@@ -51,6 +65,14 @@ def edge_pen(bucket: int, sign: int, width_scale: float = 1.0) -> QtGui.QPen:
                      max(1.05, (0.8 + 2.0 * t**2) * width_scale))
     pen.setCapStyle(Qt.PenCapStyle.FlatCap)
     return pen
+
+
+def _fitting(fm: QtGui.QFontMetricsF, width: float, options) -> str:
+    """The first of ``options`` (longest first) that fits ``width``, else the last."""
+    for text in options:
+        if fm.horizontalAdvance(text) <= width:
+            return text
+    return options[-1]
 
 
 class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
@@ -80,6 +102,8 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
         self._gap_offsets = None
         self._segments = None
         self._frame: QtGui.QImage | None = None
+        self._texts = None  # (layout, the fonts and words of its static texts)
+        self._legend = None  # ((width, font size), the legend's items that fit, the gap between them)
         self._dirty = True
         self._vis = None  # per layer, neuron index in each slot (of the last frame)
         self._pens = {}
@@ -261,24 +285,19 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
         p.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing, True)
         self._apply_transform(p)
-        f = lay.font_px
-        L = len(lay.columns)
-        title_font, sub_font = pixel_font(f * 1.05, bold=True), pixel_font(f * 0.85)
+        texts = self._static_texts(lay)
+        title_font, sub_font = texts["title_font"], texts["sub_font"]
+        title_h, sub_h = lay.text_px(TITLE_SCALE) * LINE, lay.text_px(SUB_SCALE) * LINE
         for l, col in enumerate(lay.columns):
-            w = max(lay.width / L, f * 9)
-            r1 = QtCore.QRectF(col.x - w / 2, lay.top, w, f * 1.5)
+            w = texts["widths"][l]
             p.setFont(title_font)
             p.setPen(qcolor(theme.TEXT))
-            p.drawText(r1, Qt.AlignmentFlag.AlignCenter, layer_title(l, L))
-            sub = f"{col.size:,} neurons" if col.size != 1 else "1 neuron"
-            if l == 0 and lay.image_rect is not None:
-                s = image_side(col.size)
-                sub = f"{col.size:,} = {s}×{s} pixels"
-            if col.truncated:
-                sub += f" · {col.slots} shown"
+            p.drawText(QtCore.QRectF(col.x - w / 2, lay.top, w, title_h), Qt.AlignmentFlag.AlignCenter,
+                       texts["titles"][l])
             p.setFont(sub_font)
             p.setPen(qcolor(theme.MUTED))
-            p.drawText(QtCore.QRectF(col.x - w / 2, lay.top + f * 1.5, w, f * 1.3), Qt.AlignmentFlag.AlignCenter, sub)
+            p.drawText(QtCore.QRectF(col.x - w / 2, lay.top + title_h, w, sub_h), Qt.AlignmentFlag.AlignCenter,
+                       texts["subs"][l])
             if col.ellipsis_y is not None:  # the videos' vertical ellipsis: three dots
                 p.setPen(Qt.PenStyle.NoPen)
                 p.setBrush(qcolor(theme.TEXT))
@@ -291,11 +310,48 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
             p.setPen(QtGui.QPen(qcolor(theme.MUTED), 1.0))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(QtCore.QRectF(x - 1, y - 1, side + 2, side + 2))
-            p.setFont(pixel_font(f * 0.8))
-            s = image_side(lay.sizes[0])
-            p.drawText(QtCore.QRectF(x - f, y - f * 1.6, side + 2 * f, f * 1.4),
-                       Qt.AlignmentFlag.AlignCenter, f"the {s}×{s} image")
+            p.setFont(texts["caption_font"])
+            box = texts["caption_box"]
+            p.drawText(QtCore.QRectF(box.x(), y - 3 - box.height(), box.width(), box.height()),
+                       Qt.AlignmentFlag.AlignCenter, texts["image_caption"])
         p.resetTransform()
+
+    def _static_texts(self, lay) -> dict:
+        """The fonts and the words of the layer titles, subtitles and image caption, the longest
+        that fit their column (worked out once per layout: the frame only draws them)."""
+        cached = self._texts
+        if cached is not None and cached[0] is lay:
+            return cached[1]
+        L = len(lay.columns)
+        title_font, sub_font = pixel_font(lay.text_px(TITLE_SCALE), bold=True), pixel_font(lay.text_px(SUB_SCALE))
+        tfm, sfm = QtGui.QFontMetricsF(title_font), QtGui.QFontMetricsF(sub_font)
+        gap = (lay.columns[1].x - lay.columns[0].x) if L > 1 else lay.width
+        widths, titles, subs = [], [], []
+        for l, col in enumerate(lay.columns):
+            w = min(gap - 4, 2 * col.x, 2 * (lay.width - col.x)) if L > 1 else lay.width
+            widths.append(w)
+            title = layer_title(l, L)
+            titles.append(_fitting(tfm, w, (title, title.replace(" layer", ""))))
+            n, k = f"{col.size:,}", f" · {col.slots} shown" if col.truncated else ""
+            s = image_side(col.size) if l == 0 and lay.image_rect is not None else None
+            unit = "neurons" if col.size != 1 else "neuron"
+            options = ((f"{n} = {s}×{s} pixels{k}", f"{n} pixels{k}") if s else (f"{n} {unit}{k}",)) + (
+                f"{n}{k}", f"{n} {'pixels' if s else unit}", n)
+            subs.append(_fitting(sfm, w, options))
+        texts = {"title_font": title_font, "sub_font": sub_font, "widths": widths, "titles": titles, "subs": subs}
+        cap_font = texts["caption_font"] = pixel_font(lay.text_px(CAPTION_SCALE))
+        if lay.image_rect is not None:
+            x, y, side = lay.image_rect
+            # captions above and below the image are centred on it and may use the room up to the
+            # input column (over the faint threads)
+            c = x + side / 2
+            half = max(side / 2, min(c - 2, lay.columns[0].x - lay.radius - 2 - c))
+            box = texts["caption_box"] = QtCore.QRectF(c - half, 0, 2 * half, lay.text_px(CAPTION_SCALE) * LINE)
+            s = image_side(lay.sizes[0])
+            texts["image_caption"] = _fitting(QtGui.QFontMetricsF(cap_font), box.width(),
+                                              (f"the {s}×{s} image", f"{s}×{s} image", f"{s}×{s}"))
+        self._texts = (lay, texts)
+        return texts
 
     def render_frame(self) -> QtGui.QImage | None:
         """Render the diagram for the current state into the frame image (one full frame)."""
@@ -383,7 +439,7 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
         else:
             p.fillRect(rect, qcolor(theme.PANEL))
             p.setPen(qcolor(theme.MUTED))
-            p.setFont(pixel_font(lay.font_px * 0.8))
+            p.setFont(self._static_texts(lay)["caption_font"])
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, "no input")
         # threads from each shown pixel to its neuron in the column, and a marker on the pixel
         col = lay.columns[0]
@@ -402,14 +458,21 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
         p.drawRects([QtCore.QRectF(a - h, b - h, 2 * h, 2 * h) for a, b in zip(cx.tolist(), cy.tolist())])
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
         if self.example is not None:
-            p.setFont(pixel_font(lay.font_px * 0.8))
+            texts = self._static_texts(lay)
+            font = texts["caption_font"]
+            p.setFont(font)
             p.setPen(qcolor(theme.TEXT))
-            cap = self.example.source or "input"
+            lines = (self.example.source or "input").split(" · ")
             if self.example.label is not None and 0 <= int(self.example.label) < self.model.sizes[-1]:
-                cap += f"\nlabel: {self.class_name(int(self.example.label))}"
-            f = lay.font_px
-            p.drawText(QtCore.QRectF(x - f, y + side + f * 0.4, side + 2 * f, f * 3),
-                       Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap, cap)
+                lines.append(f"label: {self.class_name(int(self.example.label))}")
+            box, fm = texts["caption_box"], QtGui.QFontMetricsF(font)
+            line_h = lay.text_px(CAPTION_SCALE) * LINE
+            top = y + side + lay.font_px * 0.3
+            room = max(1, int((lay.footer_top - top) // line_h))
+            for i, text in enumerate(lines[:room]):
+                text = fm.elidedText(text, Qt.TextElideMode.ElideRight, box.width())
+                p.drawText(QtCore.QRectF(box.x(), top + i * line_h, box.width(), line_h),
+                           Qt.AlignmentFlag.AlignCenter, text)
 
     def _sprite(self, level: int, r: float) -> QtGui.QImage:
         """A neuron circle of one of 64 grey levels, pre-rendered at device resolution (drawing
@@ -461,8 +524,8 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
         win = m.winner()
         f = lay.font_px
         r = lay.radius
-        digit_font = pixel_font(min(f * 1.15, r * 1.9 + 4), bold=True)
-        val_font = pixel_font(min(f * 0.8, r * 1.5 + 3))
+        digit_font = pixel_font(lay.digit_px, bold=True)
+        val_font = pixel_font(lay.value_px)
         x = col.x + r + max(3.0, r * 0.3) + f * 0.45
         for slot, (idx, yv) in enumerate(zip(vis[-1].tolist(), col.ys.tolist())):
             is_win = win is not None and idx == win
@@ -476,7 +539,7 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
             if a is not None:
                 p.setFont(val_font)
                 p.setPen(qcolor(theme.ACCENT if is_win else theme.MUTED))
-                p.drawText(QtCore.QRectF(x + tw + f * 0.5, yv - f, f * 4, 2 * f),
+                p.drawText(QtCore.QRectF(x + tw + f * 0.5, yv - f, lay.value_px * 4, 2 * f),
                            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, f"{a[idx]:.2f}")
             if is_win:
                 p.setPen(QtGui.QPen(qcolor(theme.ACCENT), max(2.0, r * 0.22)))
@@ -509,22 +572,56 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
 
     def _paint_footer(self, p, lay) -> None:
         f = lay.font_px
+        line = lay.footer_line
+        top = lay.footer_top
         if self._zoom != 1.0 or not self._pan.isNull():  # zoomed/panned: keep the footer legible
-            p.fillRect(QtCore.QRectF(0, lay.height - f * 3.4, lay.width, f * 3.4), qcolor(theme.BACKGROUND, 225))
-        p.setFont(pixel_font(f * 0.78))
-        p.setPen(qcolor(theme.MUTED))
-        legend = ("brightness = activation  ·  edges: blue = positive weight, red = negative, "
-                  "stronger = more opaque  ·  hover for values, click a neuron to inspect, wheel to zoom")
-        p.drawText(QtCore.QRectF(0, lay.height - f * 1.5, lay.width, f * 1.3), Qt.AlignmentFlag.AlignCenter, legend)
-        p.setFont(pixel_font(f * 0.82))
+            p.fillRect(QtCore.QRectF(0, top - f * 0.3, lay.width, lay.height - top + f * 0.3),
+                       qcolor(theme.BACKGROUND, 225))
+        font = pixel_font(lay.text_px(FOOTER_SCALE))
+        p.setFont(font)
         left, right = self.footer_text()
         p.setPen(qcolor(theme.TEXT))
-        p.drawText(QtCore.QRectF(f, lay.height - f * 3.1, lay.width / 2, f * 1.4),
-                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, left)
+        p.drawText(QtCore.QRectF(f, top, lay.width / 2, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                   left)
         p.setPen(qcolor(theme.MUTED))
-        box = QtCore.QRectF(lay.width / 2, lay.height - f * 3.1, lay.width / 2 - f, f * 1.4)
+        box = QtCore.QRectF(lay.width / 2, top, lay.width / 2 - f, line)
         right = p.fontMetrics().elidedText(right, Qt.TextElideMode.ElideRight, int(box.width()))
         p.drawText(box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, right)
+        self._paint_legend(p, lay, font, top + line, line)
+
+    def _paint_legend(self, p, lay, font, y: float, h: float) -> None:
+        """What the colours mean, each with its sample (a lit neuron, a blue and a red edge), and the
+        gestures when there is room: one centred line, the hints dropped first on a narrow diagram."""
+        key = (lay.width, font.pixelSize())
+        px = font.pixelSize()
+        if self._legend is None or self._legend[0] != key:
+            fm = QtGui.QFontMetricsF(font)
+            gap = px * 1.4
+            items = []
+            for k, (kind, text) in enumerate(LEGEND):
+                sample = 0.0 if kind is None else px * (1.6 if kind == "neuron" else 1.3) + 4
+                items.append((kind, text, sample, sample + fm.horizontalAdvance(text), k == len(LEGEND) - 1))
+            while len(items) > 1 and sum(it[3] for it in items) + gap * (len(items) - 1) > lay.width - 2 * lay.font_px:
+                items.pop()
+            self._legend = (key, items, gap)
+        _, items, gap = self._legend
+        x = (lay.width - sum(it[3] for it in items) - gap * (len(items) - 1)) / 2
+        cy = y + h / 2
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        for kind, text, sample, w, muted in items:
+            if kind == "neuron":  # a dark and a lit neuron
+                r = px * 0.3
+                p.setPen(QtGui.QPen(QtGui.QColor(225, 230, 236), 1.0))
+                for cx, g in ((x + r + 0.5, 50), (x + sample - 4 - r - 0.5, 250)):
+                    p.setBrush(QtGui.QColor(g, g, g))
+                    p.drawEllipse(QtCore.QPointF(cx, cy), r, r)
+            elif kind is not None:  # a blue or a red edge
+                p.setPen(QtGui.QPen(qcolor(theme.POSITIVE if kind == "positive" else theme.NEGATIVE), 2.5))
+                p.drawLine(QtCore.QPointF(x, cy), QtCore.QPointF(x + sample - 4, cy))
+            p.setPen(qcolor(theme.MUTED if muted else theme.TEXT))
+            p.drawText(QtCore.QRectF(x + sample, y, w - sample + 2, h),
+                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+            x += w + gap
 
     # ------------------------------------------------------------------ paint + overlays
     def paintEvent(self, event) -> None:
@@ -630,9 +727,10 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
         f = lay.font_px
         w = self.model.network.weights[0][index]
         ps = side * 0.8
-        top = y + side + f * 5.0
-        if top + ps > lay.height - f * 3.4:  # no room below: over the image's top-left instead
-            top = max(lay.top + f * 3.2, y - ps - f * 1.8)
+        cap = lay.text_px(CAPTION_SCALE) * LINE
+        top = y + side + f * 0.3 + 4 * cap + 2  # below the image's caption (up to 3 lines) and its own title
+        if top + ps > lay.footer_top:  # no room below: over the image's top-left instead
+            top = max(lay.top + 2 * cap, y - ps - 1.5 * cap)
         rect = QtCore.QRectF(x + (side - ps) / 2, top, ps, ps)
         p.fillRect(rect.adjusted(-2, -2, 2, 2), QtGui.QColor(0, 0, 0))
         p.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, False)
@@ -644,7 +742,7 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
         p.setPen(QtGui.QPen(qcolor(theme.ACCENT), 1.5))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(rect.adjusted(-2, -2, 2, 2))
-        p.setFont(pixel_font(f * 0.75))
+        p.setFont(self._static_texts(lay)["caption_font"])
         p.setPen(qcolor(theme.TEXT))
-        p.drawText(QtCore.QRectF(rect.x() - f * 2, rect.y() - f * 1.4, rect.width() + f * 4, f * 1.3),
+        p.drawText(QtCore.QRectF(rect.x() - f * 2, rect.y() - cap - 2, rect.width() + f * 4, cap),
                    Qt.AlignmentFlag.AlignCenter, f"neuron {index}'s weights")

@@ -16,6 +16,9 @@ from nnstudio.gui.views.diagram.inspector import InspectorDialog
 from nnstudio.gui.views.diagram.style import TOOLBAR_STYLE
 from nnstudio.session.model import InputExample, Snapshot
 
+#: the input column's choices as a narrow toolbar names them
+SHORT_MODE_NAMES = {"spread": "spread out", "brightest": "brightest", "strongest": "strongest"}
+
 
 class DiagramView(StudioView):
     """The network diagram view (the studio's central widget).
@@ -51,8 +54,9 @@ class DiagramView(StudioView):
         self.follow_check = QtWidgets.QCheckBox("follow training")
         self.follow_check.setToolTip("Show an example of each new mini-batch as it is stepped")
         self.mode_combo = QtWidgets.QComboBox()
-        for mode in INPUT_MODES:
+        for i, mode in enumerate(INPUT_MODES):
             self.mode_combo.addItem(INPUT_MODE_NAMES[mode], mode)
+            self.mode_combo.setItemData(i, f"Input column: {INPUT_MODE_NAMES[mode]}", Qt.ItemDataRole.ToolTipRole)
         self.mode_combo.setToolTip(
             "Which of the input layer's pixels the column shows (the rest are behind the ellipsis)")
         self.fit_button = QtWidgets.QToolButton(text="Fit")
@@ -62,7 +66,12 @@ class DiagramView(StudioView):
         bar.addWidget(self.next_button)
         bar.addWidget(self.follow_check)
         bar.addStretch(1)
-        bar.addWidget(QtWidgets.QLabel("input column:"))
+        self.mode_label = QtWidgets.QLabel("input column:")
+        bar.addWidget(self.mode_label)
+        # (the choice shows its whole name where there is room, and shrinks with a narrow window:
+        # its menu keeps the full names)
+        self.mode_combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.mode_combo.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
         bar.addWidget(self.mode_combo)
         bar.addWidget(self.fit_button)
         lay = QtWidgets.QVBoxLayout(self)
@@ -90,6 +99,34 @@ class DiagramView(StudioView):
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             sc.activated.connect(fn)
         self._update_batch_bar()
+
+    def resizeEvent(self, ev) -> None:
+        super().resizeEvent(ev)
+        self._fit_toolbar()
+
+    def _fit_toolbar(self) -> None:
+        """The toolbar in the widest of its forms that fits: whole words, then short names for the
+        input column's choices, then without its label and with "follow" for "follow training".
+        The view may be as narrow as the last form (not the first)."""
+        bar = self.layout().itemAt(0).layout()
+        combo = self.mode_combo
+
+        def form(level: int) -> int:
+            names = INPUT_MODE_NAMES if level == 0 else SHORT_MODE_NAMES
+            for i, mode in enumerate(INPUT_MODES):
+                if combo.itemText(i) != names[mode]:
+                    combo.setItemText(i, names[mode])
+            combo.setMinimumContentsLength(max(len(names[m]) for m in INPUT_MODES))
+            self.mode_label.setVisible(level < 2)
+            self.follow_check.setText("follow training" if level < 2 else "follow")
+            bar.invalidate()
+            return bar.sizeHint().width()
+
+        self.setMinimumWidth(max(form(2), self.canvas.minimumWidth()))
+        for level in (0, 1):
+            if form(level) <= self.width():
+                return
+        form(2)
 
     # ------------------------------------------------------------------ StudioView protocol
     def set_snapshot(self, snapshot) -> None:
@@ -235,9 +272,12 @@ class DiagramView(StudioView):
         for w in (self.prev_button, self.next_button, self.follow_check):
             w.setEnabled(bool(n))
         if not n:
-            self.batch_label.setText("mini-batch: —")
+            text = "mini-batch: —"
             self.batch_label.setToolTip("Flip through the mini-batch just stepped (once training has started)")
         elif self._showing_batch():
-            self.batch_label.setText(f"mini-batch example {self._batch_pos % n + 1}/{n}")
+            text = f"mini-batch example {self._batch_pos % n + 1}/{n}"
         else:
-            self.batch_label.setText(f"mini-batch of {n}")
+            text = f"mini-batch of {n}"
+        if text != self.batch_label.text():
+            self.batch_label.setText(text)
+            self._fit_toolbar()
