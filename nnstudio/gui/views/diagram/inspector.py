@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnstudio.components.diagram import DiagramModel, brightness, describe_neuron, image_side
+from nnstudio.components.diagram import MIN_TEXT_PX, DiagramModel, brightness, describe_neuron, image_side
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from nnstudio.gui.style import theme
 from nnstudio.gui.style.paint import pixel_font, qcolor, signed_qimage
@@ -66,7 +66,7 @@ class BarChart(QtWidgets.QWidget):
         self.update()
 
     def _geometry(self):
-        fm_h = 14
+        fm_h = 16  # a 12-px label line
         left, right, top = 46.0, 8.0, 8.0
         bottom = fm_h + 8.0 if self.labels else 8.0
         return QtCore.QRectF(left, top, max(1.0, self.width() - left - right), max(1.0, self.height() - top - bottom))
@@ -103,7 +103,7 @@ class BarChart(QtWidgets.QWidget):
     def paintEvent(self, e) -> None:
         p = QtGui.QPainter(self)
         p.fillRect(self.rect(), qcolor(theme.PANEL))
-        p.setFont(pixel_font(11))
+        p.setFont(pixel_font(MIN_TEXT_PX))
         if not self.values.size:
             p.setPen(qcolor(theme.MUTED))
             p.drawText(QtCore.QRectF(self.rect()).adjusted(8, 4, -8, -4),
@@ -196,7 +196,7 @@ class WeightImage(QtWidgets.QWidget):
         g.setColorAt(0.5, QtGui.QColor(0, 0, 0))
         g.setColorAt(1.0, qcolor(theme.POSITIVE))
         p.fillRect(bar, g)
-        p.setFont(pixel_font(11))
+        p.setFont(pixel_font(MIN_TEXT_PX))
         p.setPen(qcolor(theme.TEXT))
         lab = QtCore.QRectF(bar.left(), bar.bottom() + 2, bar.width(), 16)
         p.drawText(lab, Qt.AlignmentFlag.AlignLeft, f"−{self.scale:.3f}")

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from nnstudio.components.diagram import DiagramModel, image_side
+from nnstudio.components.diagram import MIN_TEXT_PX, DiagramModel, image_side
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from nnstudio.gui.style import theme
 from nnstudio.gui.style.paint import pixel_font, qcolor, to_qimage
@@ -62,7 +62,7 @@ class GalleryCanvas(QtWidgets.QWidget):
         """(cols, rows, tile, gap, strip, x0, y0) filling the widget."""
         n = self.count
         W, H = self.width(), self.height()
-        gap, strip = 6.0, 14.0
+        gap, strip = 6.0, 18.0  # (the strip holds the activation square and a 12-px neuron number)
         best = (1, max(n, 1), 1.0)
         for cols in range(1, max(n, 1) + 1):
             rows = math.ceil(n / cols)
@@ -83,7 +83,7 @@ class GalleryCanvas(QtWidgets.QWidget):
     def tile_at(self, pos) -> int | None:
         for i in range(self.count):
             r = self.tile_rect(i)
-            if r.adjusted(0, 0, 0, 14).contains(pos):
+            if r.adjusted(0, 0, 0, self.grid()[4]).contains(pos):
                 return i
         return None
 
@@ -111,7 +111,7 @@ class GalleryCanvas(QtWidgets.QWidget):
         br = self.model.layer_brightness(1)
         p.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, False)
         _, _, tile, _, strip, _, _ = self.grid()
-        p.setFont(pixel_font(int(np.clip(tile / 5, 9, 13))))
+        p.setFont(pixel_font(int(np.clip(tile / 5, MIN_TEXT_PX, 13))))
         for i in range(n):
             r = self.tile_rect(i)
             p.drawImage(r, self._mosaic, QtCore.QRectF(i * side, 0, side, side))
