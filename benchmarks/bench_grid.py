@@ -14,9 +14,10 @@ is kept, and the ratios are read within a cell.  Slow cells time a prefix of the
 ``--min-examples`` examples, about ``--budget`` seconds for the slowest method) and scale it to
 60,000; every method of a cell times the same examples.
 
-Usage: python benchmarks/bench_grid.py [--data DIR] [--torch-python PATH] [--sizes ...] [--batches ...]
-Prints the table (seconds per epoch; ×numpy = NumPy's time / nnstudio's, ×torch likewise: above 1
-nnstudio is faster) and the smallest ratios.
+Usage: python benchmarks/bench_grid.py [--data DIR] [--torch-python PATH] [--numpy-engine] [--sizes ...]
+[--batches ...].  Prints the table (seconds per epoch; ×numpy = NumPy's time / nnstudio's, ×torch
+likewise, ×engine for nnstudio's own NumPy engine: above 1 nnstudio's default is faster) and the
+smallest ratios.
 """
 
 from __future__ import annotations
@@ -125,11 +126,11 @@ class TorchColumn:
 
 
 # --------------------------------------------------------------------------- the other columns
-def nnstudio_epoch(x, y, sizes, batch, n, seed):
+def nnstudio_epoch(x, y, sizes, batch, n, seed, engine="auto"):
     from nnstudio.core import Network, Trainer
 
     net = Network(sizes, seed=seed)
-    tr = Trainer(net, x[:n], y[:n], learning_rate=ETA, batch_size=batch, seed=seed)
+    tr = Trainer(net, x[:n], y[:n], learning_rate=ETA, batch_size=batch, seed=seed, engine=engine)
     t = time.perf_counter()
     tr.run_epoch()
     return time.perf_counter() - t, tr.engine_in_use
@@ -163,6 +164,7 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--budget", type=float, default=3.0, help="seconds NumPy may take per run of a cell")
     ap.add_argument("--min-examples", type=int, default=6000)
+    ap.add_argument("--numpy-engine", action="store_true", help="also time nnstudio's own NumPy engine (×engine)")
     ap.add_argument("--json", default=None, help="also write the results to this file")
     ap.add_argument("--torch-worker", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -186,6 +188,8 @@ def main(argv=None):
     head = f"{'sizes':<15}{'batch':>6}{'examples':>9}{'engine':>7}{'nnstudio s':>12}{'numpy s':>10}{'×numpy':>8}"
     if torch_col.available:
         head += f"{'torch s':>10}{'×torch':>8}"
+    if args.numpy_engine:
+        head += f"{'engine s':>10}{'×engine':>8}"
     print(head)
     rows = []
     try:
@@ -193,7 +197,7 @@ def main(argv=None):
             sizes = tuple(int(s) for s in text.split("-"))
             for batch in args.batches:
                 n = examples_for(x, y, sizes, batch, args)
-                best = {"nnstudio": np.inf, "numpy": np.inf, "torch": np.inf}
+                best = {"nnstudio": np.inf, "numpy": np.inf, "torch": np.inf, "numpy_engine": np.inf}
                 engine = "?"
                 for r in range(args.repeats):  # the methods alternate: drift hits them alike
                     t, engine = nnstudio_epoch(x, y, sizes, batch, n, r)
@@ -201,6 +205,9 @@ def main(argv=None):
                     best["numpy"] = min(best["numpy"], numpy_epoch(x, y, sizes, batch, n, r))
                     if torch_col.available:
                         best["torch"] = min(best["torch"], torch_col.epoch(sizes, batch, n, r))
+                    if args.numpy_engine:
+                        t, _ = nnstudio_epoch(x, y, sizes, batch, n, r, engine="numpy")
+                        best["numpy_engine"] = min(best["numpy_engine"], t)
                 scale = N_EPOCH / n
                 row = {"sizes": text, "batch": batch, "examples": n, "engine": engine,
                        **{k: v * scale for k, v in best.items() if np.isfinite(v)}}
@@ -210,6 +217,9 @@ def main(argv=None):
                 if "torch" in row:
                     row["x_torch"] = row["torch"] / row["nnstudio"]
                     line += f"{row['torch']:>10.3f}{row['x_torch']:>8.2f}"
+                if "numpy_engine" in row:
+                    row["x_engine"] = row["numpy_engine"] / row["nnstudio"]
+                    line += f"{row['numpy_engine']:>10.3f}{row['x_engine']:>8.2f}"
                 print(line, flush=True)
                 rows.append(row)
     finally:

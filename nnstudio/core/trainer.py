@@ -12,13 +12,25 @@ mini-batch uses them.  :meth:`rewind` puts back the initial weights and the shuf
 stream, so the same run replays bit for bit; :meth:`reset` starts over from a new seed.
 
 Speed: there are two engines computing the same maths.  ``"c"`` (the default when it was
-built: see ``setup.py``) runs a whole mini-batch in one call of a small C kernel that skips
-each image's zero pixels and releases the GIL while it works; ``"numpy"`` is the reference
-loop, used when the kernel is absent or cannot serve a case.  The NumPy loop works on
+built: see ``setup.py``) runs a whole mini-batch in one call of a small C kernel that releases
+the GIL while it works: layer by layer over the batch, the first layer as a sparse product over
+each image's non-zero pixels, the others through register-blocked products, the sigmoid
+vectorised; it also computes the epoch's test evaluation.  It agrees with the NumPy loop to
+rounding (see ``tests/core/test_engines.py``), and is the faster of the two on every shape and
+batch size measured (``benchmarks/bench_grid.py``, ``docs/performance.md``).  ``"numpy"`` is the
+reference loop, used when the kernel is absent or cannot serve a case.  The NumPy loop works on
 preallocated buffers, keeps the images as uint8 until the batch,
 shuffles once per epoch into a contiguous array (so a mini-batch is a slice, not a fancy
 index), and folds each bias into its weight matrix (the ones-column trick) so that one
 matrix product and one addition update both.  See ``benchmarks/bench_trainer.py``.
+
+BLAS threads: the C engine calls no BLAS (neither in its steps nor in its evaluation), so a
+library user's OpenBLAS threads stay asleep.  The NumPy engine's matrix products do go through
+BLAS, whose threads only contend on these small matrices: set ``OPENBLAS_NUM_THREADS=1`` (or
+``OMP_NUM_THREADS``) before NumPy is first imported, as the command line and the training
+process do.  It cannot be set from here (NumPy is imported by then) without a dependency such as
+threadpoolctl, and changing a whole process's BLAS from inside a library would surprise its
+other users.
 """
 
 from __future__ import annotations
