@@ -17,6 +17,8 @@ from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt
 
 __all__ = ["GuessView", "Prediction", "PreviewImage"]
 
+CAPTION = "The network's guess"  #: the guess's caption
+
 
 @dataclass(frozen=True)
 class Prediction:
@@ -42,7 +44,7 @@ class PreviewImage(QtWidgets.QWidget):
         super().__init__(parent)
         self._img: QtGui.QImage | None = None
         self._grid_cache: tuple[int, QtGui.QPixmap] | None = None
-        self.setMinimumSize(84, 84)
+        self.setMinimumSize(64, 64)  # (a short dock: 2 screen pixels a pixel still shows every one)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Preferred)
         self.setToolTip("What the network sees: the drawing cropped, fitted into 20×20 and centred by mass in 28×28, as MNIST was made")
 
@@ -101,7 +103,9 @@ class GuessView(QtWidgets.QWidget):
         self._name: str | None = None
         self._confidence = 0.0
         self._runner_up = 0.0
-        self.setMinimumSize(120, 110)
+        f = QtGui.QFont(self.font())
+        f.setPointSizeF(9)  # (the caption's font: see paintEvent)
+        self.setMinimumSize(max(120, QtGui.QFontMetrics(f).horizontalAdvance(CAPTION) + 8), 84)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
         self.setToolTip("The most active output neuron; confidence is its activation (0 to 1)")
 
@@ -140,7 +144,7 @@ class GuessView(QtWidgets.QWidget):
         p.setFont(f)
         p.setPen(QtGui.QColor(theme.MUTED))
         cap_h = p.fontMetrics().height() + 2
-        p.drawText(QtCore.QRectF(r.left(), r.top(), r.width(), cap_h), Qt.AlignmentFlag.AlignCenter, "The network's guess")
+        p.drawText(QtCore.QRectF(r.left(), r.top(), r.width(), cap_h), Qt.AlignmentFlag.AlignCenter, CAPTION)
         foot_h = 2.4 * cap_h
         body = QtCore.QRectF(r.left(), r.top() + cap_h, r.width(), max(10.0, r.height() - cap_h - foot_h))
         foot = QtCore.QRectF(r.left(), body.bottom(), r.width(), foot_h)

@@ -30,16 +30,62 @@ from nnstudio.session.model import InputExample
 
 __all__ = ["DrawPanel", "SOURCE"]
 
+#: below this height (inside the margins) the panel takes its short arrangement; above the tall
+#: arrangement's minimum (so a dock of any height settles on one of them)
+TALL_MIN_HEIGHT = 330
 FRAME_INTERVAL_MS = 1000.0 / 60.0  #: classification is coalesced to at most one per display frame (60 Hz)
 SOURCE = "drawing pad"
 
 
 class _WrappedNote(QtWidgets.QLabel):
-    """A word-wrapped label without height-for-width: otherwise a hosting QScrollArea sizes the whole panel
-    by height-for-width (taller than the dock, which then scrolls).  Two lines are reserved instead."""
+    """A muted note of at most ``lines`` word-wrapped lines: when the text is longer, the first of
+    ``shorter`` wordings that fits, else the text with its last line elided (…).  Its text() and
+    tooltip keep the whole text, and it is as narrow as its panel needs.  No height-for-width:
+    otherwise a hosting QScrollArea sizes the whole panel by height-for-width (taller than the dock,
+    which then scrolls)."""
+
+    def __init__(self, text: str = "", lines: int = 2, shorter: tuple[str, ...] = ()):
+        super().__init__(text)
+        self.max_lines = lines
+        self.shorter = shorter
+        self.setWordWrap(True)
+        self.setStyleSheet(f"color: {theme.MUTED}; font-size: 9pt;")
+        self.setMinimumSize(60, lines * QtGui.QFontMetrics(self.font()).lineSpacing() + 4)
+
+    def minimumSizeHint(self) -> QtCore.QSize:
+        return self.minimumSize()
 
     def hasHeightForWidth(self) -> bool:
         return False
+
+    def lines(self) -> list[str]:
+        """The lines it shows at its width."""
+        fm, width = self.fontMetrics(), max(1, self.width())
+        for text in (self.text(),) + self.shorter:
+            lines = self._wrap(text, fm, width)
+            if not lines or not lines[-1].endswith("…"):
+                return lines
+        return self._wrap(self.text(), fm, width)
+
+    def _wrap(self, text: str, fm, width: int) -> list[str]:
+        lines, words = [], [w for w in text.split(" ") if w]
+        while words and len(lines) < self.max_lines:
+            k = 1
+            while k < len(words) and fm.horizontalAdvance(" ".join(words[:k + 1])) <= width:
+                k += 1
+            if len(lines) == self.max_lines - 1:
+                k = len(words)
+            lines.append(fm.elidedText(" ".join(words[:k]), Qt.TextElideMode.ElideRight, width))
+            words = words[k:]
+        return lines
+
+    def paintEvent(self, ev) -> None:
+        lines = self.lines()
+        self.setToolTip(self.text() if " ".join(lines) != self.text() else "")
+        p = QtGui.QPainter(self)
+        p.setPen(QtGui.QColor(theme.MUTED))
+        p.drawText(self.rect(), int(self.alignment()), "\n".join(lines))
+        p.end()
 
 
 class DrawPanel(StudioView):
@@ -102,10 +148,18 @@ class DrawPanel(StudioView):
         self.width_slider = QtWidgets.QSlider(Qt.Orientation.Vertical)
         self.width_slider.setRange(MIN_BRUSH, MAX_BRUSH)
         self.width_slider.setValue(self.pad.brush_width)
-        self.width_slider.setToolTip("Stroke width (- and +)")
-        self.width_slider.setMinimumHeight(40)
+        self.width_slider.setToolTip(f"Stroke width in pixels of the {self.pad.canvas_size}-pixel canvas (- and +)")
         self.width_slider.valueChanged.connect(self.pad.set_brush_width)
         self.pad.brushWidthChanged.connect(self.width_slider.setValue)
+        self.width_label = QtWidgets.QLabel()
+        self.width_label.setObjectName("padWidthLabel")
+        self.width_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.width_label.setStyleSheet(f"color: {theme.MUTED}; font-size: 9pt;")
+        self.width_label.setToolTip(self.width_slider.toolTip())
+        # (as wide as its widest value, so the tools do not shift while the slider moves)
+        self.width_label.setMinimumWidth(self.width_label.fontMetrics().horizontalAdvance(f"Width {MAX_BRUSH} px") + 4)
+        self.width_slider.valueChanged.connect(self._show_width)
+        self._show_width(self.width_slider.value())
         self.undo_button = self._tool("Undo", "Undo the last stroke (Ctrl+Z)")
         self.undo_button.clicked.connect(self.pad.undo)
         self.clear_button = self._tool("Clear", "Clear the pad (Delete, Backspace or C)")
@@ -114,24 +168,17 @@ class DrawPanel(StudioView):
         self.example_button.clicked.connect(lambda: self.load_example())
         self.pad.changed.connect(self._sync_tools)
         self._sync_tools()
-
-        # a vertical tool strip beside the pad, as in drawing programs (keeps short docks usable)
-        tools = QtWidgets.QVBoxLayout()
-        tools.setSpacing(4)
-        tools.setContentsMargins(0, 0, 0, 0)
-        for b in (self.brush_button, self.eraser_button):
-            tools.addWidget(b)
-        width_label = QtWidgets.QLabel("Width")
-        width_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        width_label.setStyleSheet(f"color: {theme.MUTED}; font-size: 9pt;")
-        tools.addSpacing(4)
-        tools.addWidget(width_label)
-        tools.addWidget(self.width_slider, 1, Qt.AlignmentFlag.AlignHCenter)
-        tools.addSpacing(4)
-        for b in (self.undo_button, self.clear_button, self.example_button):
-            tools.addWidget(b)
         for b in (self.brush_button, self.eraser_button, self.undo_button, self.clear_button, self.example_button):
             b.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
+
+        # the tools beside the pad, as in drawing programs: a strip in a tall dock, two columns in a short one
+        self._tools_box = QtWidgets.QWidget()
+        self._tools_box.setObjectName("padTools")
+        self._tools = QtWidgets.QGridLayout(self._tools_box)
+        self._tools.setSpacing(4)
+        self._tools.setContentsMargins(0, 0, 0, 0)
+        self._compact: bool | None = None
+        self._arrange_tools(compact=True)
 
         # ---- readouts
         self.preview = PreviewImage()
@@ -148,13 +195,9 @@ class DrawPanel(StudioView):
         self.guess = GuessView()
 
         self.bars = OutputBars()
-        outputs_caption = QtWidgets.QLabel("Output neurons (activation 0 – 1)")
-        outputs_caption.setStyleSheet(f"color: {theme.MUTED}; font-size: 9pt;")
+        outputs_caption = _WrappedNote("Output neurons (activation 0 – 1)", lines=1, shorter=("Output neurons (0 – 1)",))
         self.model_label = _WrappedNote("No network yet")
         self.model_label.setObjectName("padNetworkLabel")
-        self.model_label.setWordWrap(True)
-        self.model_label.setStyleSheet(f"color: {theme.MUTED}; font-size: 9pt;")
-        self.model_label.setMinimumHeight(2 * QtGui.QFontMetrics(self.model_label.font()).lineSpacing() + 4)
         self._bars_box = QtWidgets.QWidget()
         box = QtWidgets.QVBoxLayout(self._bars_box)
         box.setContentsMargins(0, 0, 0, 0)
@@ -172,7 +215,7 @@ class DrawPanel(StudioView):
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(10, 10, 10, 10)
         layout.setSpacing(10)
-        layout.addLayout(tools, 0)
+        layout.addWidget(self._tools_box, 0)
         layout.addWidget(self.pad, 3)
         layout.addSpacing(6)
         layout.addLayout(self._readouts, 2)
@@ -214,13 +257,51 @@ class DrawPanel(StudioView):
             g.setColumnStretch(0, 1)
             g.setColumnStretch(1, 1)
 
+    def _arrange_tools(self, compact: bool) -> None:
+        """The tools in one column (a tall dock: the width slider upright between them) or, in a
+        short dock, in two columns with the slider lying under them."""
+        if compact == self._compact:
+            return
+        self._compact = compact
+        g = self._tools
+        widgets = (self.brush_button, self.eraser_button, self.undo_button, self.clear_button, self.example_button,
+                   self.width_label, self.width_slider)
+        for w in widgets:
+            g.removeWidget(w)
+        for i in range(8):
+            g.setRowStretch(i, 0)
+        H = Qt.AlignmentFlag.AlignHCenter
+        if compact:
+            self.width_slider.setOrientation(Qt.Orientation.Horizontal)
+            self.width_slider.setMinimumSize(60, 0)
+            for w, row, col, span in ((self.brush_button, 0, 0, 1), (self.eraser_button, 0, 1, 1),
+                                      (self.undo_button, 1, 0, 1), (self.clear_button, 1, 1, 1),
+                                      (self.example_button, 2, 0, 2), (self.width_label, 3, 0, 2),
+                                      (self.width_slider, 4, 0, 2)):
+                g.addWidget(w, row, col, 1, span)
+            g.setRowStretch(5, 1)
+        else:
+            self.width_slider.setOrientation(Qt.Orientation.Vertical)
+            self.width_slider.setMinimumSize(0, 40)
+            for row, w in enumerate((self.brush_button, self.eraser_button, self.width_label, self.width_slider,
+                                     self.undo_button, self.clear_button, self.example_button)):
+                g.addWidget(w, row, 0, H if w is self.width_slider else Qt.AlignmentFlag(0))
+            g.setRowStretch(3, 1)
+
+    def _show_width(self, value: int) -> None:
+        self.width_label.setText(f"Width {value} px")
+
     def resizeEvent(self, ev) -> None:
         super().resizeEvent(ev)
         m = self.layout().contentsMargins()
         h = self.height() - m.top() - m.bottom()
+        # a short dock (a small window's): tools in two columns, readouts side by side, so everything
+        # shows without scrolling; the threshold is above the tall arrangement's own minimum height
+        short = h < TALL_MIN_HEIGHT
+        self._arrange_tools(compact=short)
         self.pad.setMaximumWidth(max(self.pad.minimumWidth(), h))  # the pad is square: no wasted width
-        side = self.width() - m.left() - m.right() - self.example_button.sizeHint().width() - h - 26
-        self._arrange(wide=side > 1.45 * h)
+        side = self.width() - m.left() - m.right() - self._tools_box.sizeHint().width() - h - 26
+        self._arrange(wide=short or side > 1.45 * h)
 
     def _tool(self, text: str, tip: str, checkable: bool = False) -> QtWidgets.QToolButton:
         b = QtWidgets.QToolButton()
