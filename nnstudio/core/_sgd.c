@@ -48,6 +48,36 @@ enum { COST_QUADRATIC = 0, COST_CROSS_ENTROPY = 1 };
 #define PREFETCH(p) ((void)0)
 #endif
 
+/* a step's work space, for up to work_m examples */
+typedef struct {
+    double *work; /* activations and deltas of the mini-batch */
+    double *wt;   /* one layer's weights transposed */
+    /* the mini-batch's non-zero inputs (CSR): example i's are [rowptr[i], rowptr[i + 1]) of nzi and
+     * of nzp (uint8 inputs: the pixels) or nzv (float inputs: the values) */
+    Py_ssize_t *rowptr;
+    int32_t *nzi;
+    uint8_t *nzp;
+    double *nzv;
+    /* the same grouped by pixel (see ByPixel) */
+    Py_ssize_t *colptr;
+    int32_t *ex, *pix;
+    double *exv;
+} Buffers;
+
+static void free_buffers(Buffers *b) {
+    free(b->work);
+    free(b->wt);
+    free(b->rowptr);
+    free(b->nzi);
+    free(b->nzp);
+    free(b->nzv);
+    free(b->colptr);
+    free(b->ex);
+    free(b->pix);
+    free(b->exv);
+    memset(b, 0, sizeof *b);
+}
+
 typedef struct {
     PyObject_HEAD
     Py_buffer params;  /* float64, writable, contiguous */
@@ -62,18 +92,8 @@ typedef struct {
     Py_ssize_t sizes[MAX_LAYERS + 1];
     Py_ssize_t offset[MAX_LAYERS];
     int act[MAX_LAYERS];
-    double *work;      /* activations and deltas of the mini-batch */
-    double *wt;        /* one layer's weights transposed */
+    Buffers b;
     Py_ssize_t work_m; /* the largest mini-batch the buffers hold */
-    /* the mini-batch's non-zero inputs (CSR): example i's are [rowptr[i], rowptr[i + 1]) of nzi, nzv */
-    Py_ssize_t *rowptr;
-    int32_t *nzi;
-    uint8_t *nzp; /* uint8 inputs: the pixels */
-    double *nzv;  /* float inputs: the values */
-    /* the same grouped by pixel (see ByPixel) */
-    Py_ssize_t *colptr;
-    int32_t *ex, *pix;
-    double *exv;
     double u8_scale[256];
 } Kernel;
 
@@ -85,23 +105,7 @@ static void release(Kernel *k) {
         PyBuffer_Release(&k->targets);
     }
     k->have_params = k->have_x = k->have_epoch = 0;
-    free(k->work);
-    free(k->wt);
-    free(k->rowptr);
-    free(k->nzi);
-    free(k->nzp);
-    free(k->nzv);
-    free(k->colptr);
-    free(k->ex);
-    free(k->pix);
-    free(k->exv);
-    k->colptr = NULL;
-    k->ex = k->pix = NULL;
-    k->exv = NULL;
-    k->work = k->wt = k->nzv = NULL;
-    k->rowptr = NULL;
-    k->nzi = NULL;
-    k->nzp = NULL;
+    free_buffers(&k->b);
     k->work_m = 0;
 }
 
@@ -505,10 +509,11 @@ INLINE int tile_vectors(Py_ssize_t left) {
 #endif
 }
 
-/* Z (m × n1) = bias + X W for the batch's sparse rows: a tile of up to 32 columns at a time, for
- * every example, so that the tile of W stays in L1/L2 */
-INLINE void sparse_forward_as(const int u8, Py_ssize_t m, Py_ssize_t n1, double *Z, const double *W,
-                              const double *bias, const Sparse *sp) {
+/* The first layer over the batch's sparse rows, a tile of up to 32 columns at a time for every
+ * example (so that the tile of W stays in L1/L2): the forward Z (m × n1) = bias + X W, or with
+ * update set W += Xᵀ D (D is already −η/m × the deltas) */
+INLINE void sparse_tiles(const int update, const int u8, Py_ssize_t m, Py_ssize_t n1, double *W, const double *bias,
+                         double *ZD, const Sparse *sp) {
     for (Py_ssize_t j = 0; j < n1;) {
         const int nv = tile_vectors(n1 - j);
         const Py_ssize_t w = nv ? 4 * nv : n1 - j;
@@ -517,37 +522,23 @@ INLINE void sparse_forward_as(const int u8, Py_ssize_t m, Py_ssize_t n1, double 
             const int32_t *idx = sp->idx + r0;
             const uint8_t *px = u8 ? sp->px + r0 : NULL;
             const double *val = u8 ? NULL : sp->val + r0;
-            double *z = Z + i * n1 + j;
-            switch (nv) {
-            case 8: sparse_dot_tile(8, u8, z, bias + j, W + j, n1, idx, px, val, sp->scale, c); break;
-            case 4: sparse_dot_tile(4, u8, z, bias + j, W + j, n1, idx, px, val, sp->scale, c); break;
-            case 2: sparse_dot_tile(2, u8, z, bias + j, W + j, n1, idx, px, val, sp->scale, c); break;
-            case 1: sparse_dot_tile(1, u8, z, bias + j, W + j, n1, idx, px, val, sp->scale, c); break;
-            default: sparse_dot_cols(u8, w, z, bias + j, W + j, n1, idx, px, val, sp->scale, c);
-            }
-        }
-        j += w;
-    }
-}
-
-/* W += Xᵀ D for the batch's sparse rows (D is already −η/m × the deltas), tiled like the forward */
-INLINE void sparse_update_as(const int u8, Py_ssize_t m, Py_ssize_t n1, double *W, const double *D,
-                             const Sparse *sp) {
-    for (Py_ssize_t j = 0; j < n1;) {
-        const int nv = tile_vectors(n1 - j);
-        const Py_ssize_t w = nv ? 4 * nv : n1 - j;
-        for (Py_ssize_t i = 0; i < m; i++) {
-            const Py_ssize_t r0 = sp->rowptr[i], c = sp->rowptr[i + 1] - r0;
-            const int32_t *idx = sp->idx + r0;
-            const uint8_t *px = u8 ? sp->px + r0 : NULL;
-            const double *val = u8 ? NULL : sp->val + r0;
-            const double *d = D + i * n1 + j;
-            switch (nv) {
-            case 8: sparse_update_tile(8, u8, W + j, n1, d, idx, px, val, sp->scale, c); break;
-            case 4: sparse_update_tile(4, u8, W + j, n1, d, idx, px, val, sp->scale, c); break;
-            case 2: sparse_update_tile(2, u8, W + j, n1, d, idx, px, val, sp->scale, c); break;
-            case 1: sparse_update_tile(1, u8, W + j, n1, d, idx, px, val, sp->scale, c); break;
-            default: sparse_update_cols(u8, w, W + j, n1, d, idx, px, val, sp->scale, c);
+            double *zd = ZD + i * n1 + j;
+            if (update) {
+                switch (nv) {
+                case 8: sparse_update_tile(8, u8, W + j, n1, zd, idx, px, val, sp->scale, c); break;
+                case 4: sparse_update_tile(4, u8, W + j, n1, zd, idx, px, val, sp->scale, c); break;
+                case 2: sparse_update_tile(2, u8, W + j, n1, zd, idx, px, val, sp->scale, c); break;
+                case 1: sparse_update_tile(1, u8, W + j, n1, zd, idx, px, val, sp->scale, c); break;
+                default: sparse_update_cols(u8, w, W + j, n1, zd, idx, px, val, sp->scale, c);
+                }
+            } else {
+                switch (nv) {
+                case 8: sparse_dot_tile(8, u8, zd, bias + j, W + j, n1, idx, px, val, sp->scale, c); break;
+                case 4: sparse_dot_tile(4, u8, zd, bias + j, W + j, n1, idx, px, val, sp->scale, c); break;
+                case 2: sparse_dot_tile(2, u8, zd, bias + j, W + j, n1, idx, px, val, sp->scale, c); break;
+                case 1: sparse_dot_tile(1, u8, zd, bias + j, W + j, n1, idx, px, val, sp->scale, c); break;
+                default: sparse_dot_cols(u8, w, zd, bias + j, W + j, n1, idx, px, val, sp->scale, c);
+                }
             }
         }
         j += w;
@@ -616,7 +607,7 @@ INLINE void pixel_update_cols(Py_ssize_t w, double *W, Py_ssize_t ldw, const dou
     }
 }
 
-/* W += Xᵀ D pixel by pixel (bp from group_by_pixel), tiled like sparse_update_as */
+/* W += Xᵀ D pixel by pixel (bp from group_by_pixel), tiled like sparse_tiles */
 INLINE void pixel_update(Py_ssize_t n1, double *W, const double *D, const ByPixel *bp) {
     for (Py_ssize_t j = 0; j < n1;) {
         const int nv = tile_vectors(n1 - j);
@@ -635,8 +626,8 @@ INLINE void pixel_update(Py_ssize_t n1, double *W, const double *D, const ByPixe
 /* the two kinds of input, each with its own inner loops */
 INLINE void sparse_forward(int x_u8, Py_ssize_t m, Py_ssize_t n1, double *Z, const double *W, const double *bias,
                            const Sparse *sp) {
-    if (x_u8) sparse_forward_as(1, m, n1, Z, W, bias, sp);
-    else sparse_forward_as(0, m, n1, Z, W, bias, sp);
+    if (x_u8) sparse_tiles(0, 1, m, n1, (double *)W, bias, Z, sp);
+    else sparse_tiles(0, 0, m, n1, (double *)W, bias, Z, sp);
 }
 
 /* W += Xᵀ D: example by example, or pixel by pixel when the rows are wide and the batch has several
@@ -659,8 +650,8 @@ INLINE void sparse_update(int x_u8, Py_ssize_t m, Py_ssize_t n0, Py_ssize_t n1, 
         if (x_u8) group_by_pixel(1, m, n0, sp, bp);
         else group_by_pixel(0, m, n0, sp, bp);
         pixel_update(n1, W, D, bp);
-    } else if (x_u8) sparse_update_as(1, m, n1, W, D, sp);
-    else sparse_update_as(0, m, n1, W, D, sp);
+    } else if (x_u8) sparse_tiles(1, 1, m, n1, W, NULL, (double *)D, sp);
+    else sparse_tiles(1, 0, m, n1, W, NULL, (double *)D, sp);
 }
 
 /* ---- the other layers: dense products */
@@ -799,10 +790,10 @@ INLINE double kernel_body(Kernel *k, Py_ssize_t pos, Py_ssize_t m, double eta, d
     const double *Y = (const double *)k->targets.buf + pos * n_out;
     /* work: acts[l] (m × n_l) for l = 1..L, then deltas[l] (m × n_l) for l = 1..L */
     double *acts[MAX_LAYERS + 1], *deltas[MAX_LAYERS + 1];
-    double *w = k->work;
+    double *w = k->b.work;
     for (int l = 1; l <= L; l++) { acts[l] = w; w += m * sz[l]; }
     for (int l = 1; l <= L; l++) { deltas[l] = w; w += m * sz[l]; }
-    const Sparse sp = {k->rowptr, k->nzi, k->nzp, k->nzv, k->u8_scale};
+    const Sparse sp = {k->b.rowptr, k->b.nzi, k->b.nzp, k->b.nzv, k->u8_scale};
     forward_pass(k, (const char *)k->x.buf, k->x_u8, perm, k->N - pos, m, acts, &sp, avx2);
 
     /* output error and cost; deltas are pre-scaled by −η/m so they are the steps themselves */
@@ -828,7 +819,7 @@ INLINE double kernel_body(Kernel *k, Py_ssize_t pos, Py_ssize_t m, double eta, d
         double *bias = Wl + ni * no;
         const double *D = deltas[l + 1];
         if (l > 0) { /* the previous layer's error, with this layer's weights before the step */
-            double *WT = k->wt; /* Wᵀ (no × ni), so that the product reads rows */
+            double *WT = k->b.wt; /* Wᵀ (no × ni), so that the product reads rows */
             for (Py_ssize_t p = 0; p < ni; p++)
                 for (Py_ssize_t j = 0; j < no; j++) WT[j * ni + p] = Wl[p * no + j];
             gemm(m, ni, no, D, no, 1, WT, ni, deltas[l], ni, NULL, 0, 0.0);
@@ -843,7 +834,7 @@ INLINE double kernel_body(Kernel *k, Py_ssize_t pos, Py_ssize_t m, double eta, d
         } else {
             if (shrink != 1.0)
                 for (Py_ssize_t q = 0; q < ni * no; q++) Wl[q] *= shrink;
-            ByPixel bp = {k->colptr, k->ex, k->pix, k->exv, 0};
+            ByPixel bp = {k->b.colptr, k->b.ex, k->b.pix, k->b.exv, 0};
             sparse_update(k->x_u8, m, ni, no, Wl, D, &sp, &bp);
         }
     }
@@ -909,34 +900,26 @@ static PyObject *Kernel_forward(Kernel *k, PyObject *args) {
     }
     Py_ssize_t per = 0;
     for (int l = 1; l < k->L; l++) per += k->sizes[l];
-    double *work = (double *)malloc((size_t)(EVAL_ROWS * per + 1) * sizeof(double));
-    Py_ssize_t *rowptr = (Py_ssize_t *)malloc((EVAL_ROWS + 1) * sizeof(Py_ssize_t));
-    int32_t *idx = (int32_t *)malloc(((size_t)EVAL_ROWS * n0 + 64) * sizeof(int32_t));
-    double *val = (double *)malloc(((size_t)EVAL_ROWS * n0 + 64) * sizeof(double));
-    uint8_t *px = (uint8_t *)malloc((size_t)EVAL_ROWS * n0 + 64);
-    if (!work || !rowptr || !idx || !val || !px) {
-        free(work);
-        free(rowptr);
-        free(idx);
-        free(val);
-        free(px);
-        PyBuffer_Release(&x);
-        PyBuffer_Release(&out);
-        return PyErr_NoMemory();
+    const size_t nnz = (size_t)EVAL_ROWS * n0 + 64;
+    Buffers b = {0};
+    b.work = (double *)malloc((size_t)(EVAL_ROWS * per + 1) * sizeof(double));
+    b.rowptr = (Py_ssize_t *)malloc((EVAL_ROWS + 1) * sizeof(Py_ssize_t));
+    b.nzi = (int32_t *)malloc(nnz * sizeof(int32_t));
+    b.nzv = (double *)malloc(nnz * sizeof(double));
+    b.nzp = (uint8_t *)malloc(nnz);
+    const int ok = b.work && b.rowptr && b.nzi && b.nzv && b.nzp;
+    if (ok) {
+        k->busy = 1;
+        Py_BEGIN_ALLOW_THREADS
+        const Sparse sp = {b.rowptr, b.nzi, b.nzp, b.nzv, k->u8_scale};
+        kernel_eval(k, (const char *)x.buf, x_u8, x.shape[0], (double *)out.buf, b.work, &sp);
+        Py_END_ALLOW_THREADS
+        k->busy = 0;
     }
-    k->busy = 1;
-    Py_BEGIN_ALLOW_THREADS
-    const Sparse sp = {rowptr, idx, px, val, k->u8_scale};
-    kernel_eval(k, (const char *)x.buf, x_u8, x.shape[0], (double *)out.buf, work, &sp);
-    Py_END_ALLOW_THREADS
-    k->busy = 0;
-    free(work);
-    free(rowptr);
-    free(idx);
-    free(val);
-    free(px);
+    free_buffers(&b);
     PyBuffer_Release(&x);
     PyBuffer_Release(&out);
+    if (!ok) return PyErr_NoMemory();
     Py_RETURN_NONE;
 }
 
@@ -969,49 +952,24 @@ static PyObject *Kernel_step(Kernel *k, PyObject *const *args, Py_ssize_t nargs)
         for (int l = 1; l < k->L; l++)
             if (k->sizes[l] * k->sizes[l + 1] > wt) wt = k->sizes[l] * k->sizes[l + 1];
         const size_t nnz = (size_t)m * (size_t)k->sizes[0] + 64; /* + the slack nonzero_u8 writes into */
-        double *w = (double *)malloc((size_t)(m * per) * sizeof(double));
-        double *t = (double *)malloc((size_t)wt * sizeof(double));
-        Py_ssize_t *rowptr = (Py_ssize_t *)malloc((size_t)(m + 1) * sizeof(Py_ssize_t));
-        int32_t *nzi = (int32_t *)malloc(nnz * sizeof(int32_t));
-        double *nzv = k->x_u8 ? NULL : (double *)malloc(nnz * sizeof(double));
-        uint8_t *nzp = k->x_u8 ? (uint8_t *)malloc(nnz) : NULL;
         const size_t n0 = (size_t)k->sizes[0];
-        Py_ssize_t *colptr = (Py_ssize_t *)malloc((n0 + 1) * sizeof(Py_ssize_t));
-        int32_t *ex = (int32_t *)malloc(nnz * sizeof(int32_t)), *pix = (int32_t *)malloc(n0 * sizeof(int32_t));
-        double *exv = (double *)malloc(nnz * sizeof(double));
-        if (!w || !t || !rowptr || !nzi || !(nzv || nzp) || !colptr || !ex || !pix || !exv) {
-            free(w);
-            free(t);
-            free(rowptr);
-            free(nzi);
-            free(nzv);
-            free(nzp);
-            free(colptr);
-            free(ex);
-            free(pix);
-            free(exv);
+        Buffers b;
+        b.work = (double *)malloc((size_t)(m * per) * sizeof(double));
+        b.wt = (double *)malloc((size_t)wt * sizeof(double));
+        b.rowptr = (Py_ssize_t *)malloc((size_t)(m + 1) * sizeof(Py_ssize_t));
+        b.nzi = (int32_t *)malloc(nnz * sizeof(int32_t));
+        b.nzv = k->x_u8 ? NULL : (double *)malloc(nnz * sizeof(double));
+        b.nzp = k->x_u8 ? (uint8_t *)malloc(nnz) : NULL;
+        b.colptr = (Py_ssize_t *)malloc((n0 + 1) * sizeof(Py_ssize_t));
+        b.ex = (int32_t *)malloc(nnz * sizeof(int32_t));
+        b.pix = (int32_t *)malloc(n0 * sizeof(int32_t));
+        b.exv = (double *)malloc(nnz * sizeof(double));
+        if (!b.work || !b.wt || !b.rowptr || !b.nzi || !(b.nzv || b.nzp) || !b.colptr || !b.ex || !b.pix || !b.exv) {
+            free_buffers(&b);
             return PyErr_NoMemory();
         }
-        free(k->colptr);
-        free(k->ex);
-        free(k->pix);
-        free(k->exv);
-        k->colptr = colptr;
-        k->ex = ex;
-        k->pix = pix;
-        k->exv = exv;
-        free(k->work);
-        free(k->wt);
-        free(k->rowptr);
-        free(k->nzi);
-        free(k->nzp);
-        free(k->nzv);
-        k->work = w;
-        k->wt = t;
-        k->rowptr = rowptr;
-        k->nzi = nzi;
-        k->nzp = nzp;
-        k->nzv = nzv;
+        free_buffers(&k->b);
+        k->b = b;
         k->work_m = m;
     }
     double cost;
