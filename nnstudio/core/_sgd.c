@@ -32,9 +32,11 @@
 enum { ACT_SIGMOID = 0, ACT_TANH = 1, ACT_RELU = 2 };
 enum { COST_QUADRATIC = 0, COST_CROSS_ENTROPY = 1 };
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+/* (building with -DNNSTUDIO_PLAIN_C gives the plain C loops that compilers other than GCC and clang
+ * get, to test them) */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && !defined(NNSTUDIO_PLAIN_C)
 /* one build, two versions of the step: AVX2+FMA where the CPU has them (chosen at import
- * time), the compiler's baseline otherwise */
+ * time, unless $NNSTUDIO_KERNEL is "baseline"), the compiler's baseline otherwise */
 #define HAVE_AVX2_CLONE 1
 #define INLINE static inline __attribute__((always_inline))
 #include <immintrin.h>
@@ -243,7 +245,7 @@ static PyObject *Kernel_set_epoch(Kernel *k, PyObject *args) {
  * The vector code uses GCC/clang vector extensions (4 doubles: AVX2 in the avx2 clone, pairs of
  * SSE2 registers in the baseline build); other compilers get the plain C loops below them.
  */
-#if defined(__GNUC__) || defined(__clang__)
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(NNSTUDIO_PLAIN_C)
 #define HAVE_VEC 1
 typedef double v4d __attribute__((vector_size(32)));
 typedef long long v4i __attribute__((vector_size(32)));
@@ -1009,8 +1011,9 @@ PyMODINIT_FUNC PyInit__nnstudio_sgd(void) {
 #if HAVE_AVX2_CLONE
     init_lp_table();
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("popcnt")
-        && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2")) {
+    const char *want = getenv("NNSTUDIO_KERNEL");
+    if (!(want && strcmp(want, "baseline") == 0) && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
+        && __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2")) {
         kernel_step = kernel_step_avx2;
         kernel_eval = kernel_eval_avx2;
         isa = "avx2+fma";

@@ -55,3 +55,37 @@ def test_whole_runs_agree(digits, sizes, kw, as_float):
         assert a.test_cost == pytest.approx(b.test_cost, rel=1e-11)
     for p, q in zip(c_params, np_params):
         np.testing.assert_allclose(p, q, rtol=0, atol=1e-11)
+
+
+BASELINE_RUN = """
+import sys, numpy as np, _nnstudio_sgd
+from nnstudio.core import Network, Trainer
+from nnstudio.data import load_dataset
+ds = load_dataset("mnist-sample")
+net = Network((784, 100, 10), seed=5)
+tr = Trainer(net, ds.train_x[:1000], ds.train_labels[:1000], seed=5, batch_size=20, engine="c")
+costs = [tr.step().cost for _ in range(30)]
+np.savez(sys.argv[1], costs=costs, *net.get_params(), isa=_nnstudio_sgd.ISA)
+"""
+
+
+def test_the_kernels_baseline_build_agrees(tmp_path):
+    """CPUs without AVX2 get the kernel's baseline build (forced here with NNSTUDIO_KERNEL=baseline)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "baseline.npz"
+    env = dict(os.environ, NNSTUDIO_KERNEL="baseline")
+    subprocess.run([sys.executable, "-c", BASELINE_RUN, str(out)], check=True, env=env,
+                   cwd=Path(__file__).resolve().parents[2])
+    ds = load_dataset("mnist-sample")
+    net = Network((784, 100, 10), seed=5)
+    tr = Trainer(net, ds.train_x[:1000], ds.train_labels[:1000], seed=5, batch_size=20, engine="c")
+    costs = [tr.step().cost for _ in range(30)]
+    with np.load(out) as f:
+        assert str(f["isa"]) == "baseline"
+        np.testing.assert_allclose(f["costs"], costs, rtol=1e-12)
+        for i, p in enumerate(net.get_params()):
+            np.testing.assert_allclose(f[f"arr_{i}"], p, rtol=0, atol=1e-13)
