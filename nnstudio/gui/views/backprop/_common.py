@@ -1,6 +1,11 @@
 """What every tab of the Backprop explorer shares: its colours and constants, the base classes of its
 tabs and painted canvases, and a few small helpers (signed numbers in rich text, hit-testing, input
-pixels as floats, word-wrapped labels)."""
+pixels as floats, word-wrapped labels).
+
+Every painted canvas draws its text through :meth:`_Canvas._text`, which remembers where each piece
+went (``drawn_text``): the canvases size themselves so that no two pieces overlap and none leaves the
+canvas, and the tests check exactly that.  A tab whose two parts stand side by side when it is wide
+stacks them when it is narrow (:meth:`_Panel._arrange`)."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import numpy as np
 from nnstudio.components.explain import fmt
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt
 from nnstudio.gui.style import theme
+from nnstudio.gui.style.paint import point_font
 
 BLUE = "#%02x%02x%02x" % theme.POSITIVE
 RED = "#%02x%02x%02x" % theme.NEGATIVE
@@ -27,6 +33,9 @@ CONVENTION = (
 COST_CHOICES = (("quadratic", "Σ(a − y)², the videos'"), ("cross-entropy", "cross-entropy"))
 
 TABS = ("one neuron", "all neurons", "all examples", "parameters", "chain rule")
+#: each tab's full name, and the short one it shows when the full names do not fit in a row
+TAB_NAMES = (("One example · one neuron", "One neuron"), ("One example · all neurons", "All neurons"),
+             ("All examples", "All examples"), ("Parameters vs −gradient", "Parameters"), ("Chain rule", "Chain rule"))
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -64,15 +73,53 @@ def _wrapped(text: str = "") -> QtWidgets.QLabel:
     return label
 
 
+def text_metrics(pt: float = 9, bold: bool = False) -> QtGui.QFontMetricsF:
+    """The metrics of the canvases' font of ``pt`` points (never below 9 pt)."""
+    return QtGui.QFontMetricsF(point_font(pt, bold))
+
+
 class _Panel(QtWidgets.QWidget):
-    """One tab of the explorer: shows the state of ``view`` (the BackpropView) when :meth:`refresh` is called."""
+    """One tab of the explorer: shows the state of ``view`` (the BackpropView) when :meth:`refresh` is called.
+
+    A panel with a ``flow`` (a QBoxLayout of its two main parts) lays them side by side from ``wide_at``
+    pixels of width on and stacks them below.  A hidden tab asks for no room (the explorer is as tall as
+    the tab on screen needs, not as the tallest tab)."""
+
+    wide_at = 0
 
     def __init__(self, view, parent=None):
         super().__init__(parent)
         self.view = view
+        self.flow: QtWidgets.QBoxLayout | None = None
 
     def refresh(self) -> None:
         raise NotImplementedError
+
+    @property
+    def wide(self) -> bool:
+        return self.flow is None or self.flow.direction() == QtWidgets.QBoxLayout.Direction.LeftToRight
+
+    def _arrange(self) -> None:
+        if self.flow is None:
+            return
+        D = QtWidgets.QBoxLayout.Direction
+        d = D.LeftToRight if self.width() >= self.wide_at else D.TopToBottom
+        if self.flow.direction() != d:
+            self.flow.setDirection(d)
+            self._arranged()
+
+    def _arranged(self) -> None:
+        """The parts were just put side by side or stacked (for a subclass to follow)."""
+
+    def resizeEvent(self, ev):
+        super().resizeEvent(ev)
+        self._arrange()
+
+    def minimumSizeHint(self):
+        return QtCore.QSize(0, 0) if self.isHidden() else super().minimumSizeHint()
+
+    def heightForWidth(self, w: int) -> int:
+        return 0 if self.isHidden() else super().heightForWidth(w)
 
 
 class _Canvas(QtWidgets.QWidget):
@@ -88,6 +135,7 @@ class _Canvas(QtWidgets.QWidget):
     def __init__(self, view, parent=None, on_click=None):
         super().__init__(parent)
         self.view = view  # the BackpropView whose state it shows
+        self.drawn_text: list[tuple[QtCore.QRectF, str, float]] = []  # (where, what, points) of the last paint
         self.setMouseTracking(True)
         self.setAutoFillBackground(False)
         if on_click is not None:
@@ -122,7 +170,17 @@ class _Canvas(QtWidgets.QWidget):
         super().leaveEvent(ev)
 
     def _begin(self) -> QtGui.QPainter:
+        self.drawn_text = []
         p = QtGui.QPainter(self)
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), QtGui.QColor(theme.BACKGROUND))
         return p
+
+    def _text(self, p: QtGui.QPainter, rect, flags, text: str) -> QtCore.QRectF:
+        """Draw ``text`` in ``rect`` and remember where it went: (its bounding rectangle, the text, the
+        font's size in points) in ``drawn_text``."""
+        rect = QtCore.QRectF(rect)
+        box = p.boundingRect(rect, flags, text)
+        p.drawText(rect, flags, text)
+        self.drawn_text.append((box, text, p.font().pointSizeF()))
+        return box

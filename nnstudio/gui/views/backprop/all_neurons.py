@@ -11,7 +11,9 @@ from nnstudio.components.explain import ParamRef, fmt, layer_name, nudges
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from nnstudio.gui.style import theme
 from nnstudio.gui.style.paint import arrow, gray, point_font, signed_color, to_qimage
-from nnstudio.gui.views.backprop._common import _Canvas, _Panel, _seg_dist, _visible, _wrapped, as_pixels
+from nnstudio.gui.views.backprop._common import (
+    _Canvas, _Panel, _seg_dist, _visible, _wrapped, as_pixels, text_metrics,
+)
 
 
 class NudgeDiagram(_Canvas):
@@ -37,10 +39,12 @@ class NudgeDiagram(_Canvas):
         self.selected: ParamRef | None = None
         self.hover: tuple[int, int] | None = None
         self.compact = compact
-        self.setMinimumSize(360, 240)
 
     def set_data(self, nd, pixels, sizes, names, selected):
-        self.nd, self.pixels, self.sizes, self.names, self.selected = nd, pixels, sizes, names, selected
+        relayout = (sizes, list(names)) != (self.sizes, self.names)
+        self.nd, self.pixels, self.sizes, self.names, self.selected = nd, pixels, sizes, list(names), selected
+        if relayout:
+            self.updateGeometry()
         self.update()
 
     @property
@@ -51,16 +55,68 @@ class NudgeDiagram(_Canvas):
         return layer > self.n_layers - self.reveal
 
     # geometry ------------------------------------------------------------------
+    VALUE = "−8.88×10⁻⁵"  # the widest desired nudge a hidden neuron's label shows
+
+    def _line(self) -> float:
+        """The height of a line of the diagram's labels: the least room between two labelled neurons."""
+        return text_metrics(9).height() + 1
+
+    def _margins(self) -> tuple[float, float]:
+        """(top, bottom): room for the column titles above and a “+N more” line below."""
+        more = self.sizes is not None and any(n > len(_visible(n)) for n in self.sizes[1:])
+        return text_metrics(9, bold=True).height() + 10, 8 + (self._line() + 2 if more else 0)
+
+    def _caption(self) -> str:
+        return f"input ({self.sizes[0]} pixels) cannot be nudged" if self.sizes else ""
+
+    def _caption_box(self, side: float) -> QtCore.QSizeF:
+        fm = text_metrics(9)
+        w = max(side + 16, fm.horizontalAdvance("cannot be nudged") + 4)
+        r = fm.boundingRect(QtCore.QRectF(0, 0, w, 1000), int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap),
+                            self._caption())
+        return QtCore.QSizeF(w, r.height())
+
+    def _label_width(self) -> float:
+        """The room right of a hidden neuron for its desired nudge (none on a compact diagram)."""
+        return 0.0 if self.compact else text_metrics(9).horizontalAdvance(self.VALUE) + 17
+
+    def _right(self, r: float = 12.0) -> float:
+        """The room right of the output column for its labels."""
+        fb = text_metrics(9, bold=True)
+        names = self.names or [str(i) for i in range(10)]
+        text = max((fb.horizontalAdvance(f"{n[:5]}  " + ("" if self.compact else self.VALUE)) for n in names))
+        return r + 14 + text + 6
+
+    def minimumSizeHint(self):
+        if not self.sizes:
+            return QtCore.QSize(240, 160)
+        top, bottom = self._margins()
+        L, line = self.n_layers, self._line()
+        hidden = [len(_visible(n)) for n in self.sizes[1:-1]]
+        rows = max([len(_visible(self.sizes[-1])) * line]
+                   + [min(n, 16) * (line if not self.compact else 9.0) for n in hidden])
+        side = 48.0
+        cap = self._caption_box(side)
+        h = max(top + bottom + rows, side + cap.height() + 16)
+        gap = max(50.0, self._label_width() + 24)  # between two columns of neurons
+        w = 10 + max(side, cap.width()) + (50 if not self.compact else 40) + (L - 1) * gap + self._right()
+        return QtCore.QSize(math.ceil(w), math.ceil(h))
+
+    def sizeHint(self):
+        return self.minimumSizeHint().expandedTo(QtCore.QSize(480, 320))
+
     def _input_rect(self) -> QtCore.QRectF:
         side = min(110.0, self.height() * 0.36, self.width() * 0.17)
-        return QtCore.QRectF(10, (self.height() - side) / 2, side, side)
+        cap = self._caption_box(side).height() if self.sizes else 0.0
+        side = max(8.0, min(side, self.height() - cap - 12))
+        return QtCore.QRectF(10, (self.height() - side - cap - 4) / 2, side, side)
 
     def _positions(self):
         """{layer: {neuron: QPointF}} for neuron layers 1..L, and the neuron radius."""
         L = self.n_layers
         x0 = self._input_rect().right() + (50 if not self.compact else 40)
-        x1 = self.width() - (118 if not self.compact else 60)
-        top, bottom = 30.0, 12.0
+        x1 = self.width() - self._right()
+        top, bottom = self._margins()
         pos, radius = {}, 12.0
         for layer in range(1, L + 1):
             x = x1 if L == 1 else x0 + (x1 - x0) * (layer - 1) / (L - 1)
@@ -133,7 +189,7 @@ class NudgeDiagram(_Canvas):
         nd = self.nd
         if nd is None:
             p.setPen(QtGui.QColor(theme.MUTED))
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no network yet")
+            self._text(p, self.rect(), Qt.AlignmentFlag.AlignCenter, "no network yet")
             p.end()
             return
         L = self.n_layers
@@ -146,10 +202,11 @@ class NudgeDiagram(_Canvas):
         p.setPen(QtGui.QPen(QtGui.QColor(theme.MUTED), 1))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(ir)
-        p.setFont(point_font(8.5))
-        p.drawText(QtCore.QRectF(ir.left() - 8, ir.bottom() + 4, ir.width() + 16, 50),
-                   Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap,
-                   f"input ({self.sizes[0]} pixels) cannot be nudged")
+        p.setFont(point_font(9))
+        cap = self._caption_box(ir.width())
+        self._text(p, QtCore.QRectF(max(2.0, ir.center().x() - cap.width() / 2), ir.bottom() + 4, cap.width(),
+                                    cap.height() + 2),
+                   Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap, self._caption())
         # faint fan from the input to the first hidden layer
         if True:
             p.setPen(QtGui.QPen(QtGui.QColor(255, 255, 255, 14), 1))
@@ -201,7 +258,10 @@ class NudgeDiagram(_Canvas):
                 p.setPen(pen)
                 p.drawLine(pts[sel.layer][sel.col], pts[sel.layer + 1][sel.row])
         # neurons and their desired nudges
+        line = self._line()
+        top, bottom = self._margins()
         for layer in range(1, L + 1):
+            labelled = not self.compact and layer < L and (self.height() - top - bottom) / len(pts[layer]) >= line
             des = nd.desired[layer - 1]
             scale = float(np.abs(des).max()) or 1.0
             on = self.revealed(layer)
@@ -220,35 +280,36 @@ class NudgeDiagram(_Canvas):
                 if on:
                     length = math.copysign(max(2.0, min(2.6 * r, 24.0) * abs(v) / scale), v)
                     arrow(p, q.x() + r + 6, q.y() + length / 2, length, signed_color(v, scale, 110), 2.2)
-                    if not self.compact and r >= 6 and layer < L:
-                        p.setFont(point_font(7.5))
+                    if labelled:
+                        p.setFont(point_font(9))
                         txt = fmt(v, 3, plus=True)
-                        box = QtCore.QRectF(q.x() + r + 13, q.y() - 7, p.fontMetrics().horizontalAdvance(txt) + 4, 14)
+                        box = QtCore.QRectF(q.x() + r + 13, q.y() - line / 2,
+                                            p.fontMetrics().horizontalAdvance(txt) + 4, line)
                         p.fillRect(box, QtGui.QColor(14, 17, 22, 200))
                         p.setPen(signed_color(v, scale, 230))
-                        p.drawText(box, Qt.AlignmentFlag.AlignCenter, txt)
+                        self._text(p, box, Qt.AlignmentFlag.AlignCenter, txt)
             if self.sizes[layer] > len(pts[layer]):
                 p.setPen(QtGui.QColor(theme.MUTED))
-                p.setFont(point_font(8))
+                p.setFont(point_font(9))
                 last = list(pts[layer].values())[-1]
-                p.drawText(QtCore.QRectF(last.x() - 40, last.y() + r, 80, 14), Qt.AlignmentFlag.AlignHCenter,
-                           f"+{self.sizes[layer] - len(pts[layer])} more")
+                self._text(p, QtCore.QRectF(last.x() - 50, self.height() - bottom + 2, 100, line),
+                           Qt.AlignmentFlag.AlignHCenter, f"+{self.sizes[layer] - len(pts[layer])} more")
             # column title
-            p.setFont(point_font(8.5, bold=True))
+            p.setFont(point_font(9, bold=True))
             p.setPen(QtGui.QColor(theme.TEXT if on else theme.MUTED))
             x = list(pts[layer].values())[0].x()
-            p.drawText(QtCore.QRectF(x - 60, 4, 120, 18), Qt.AlignmentFlag.AlignHCenter,
+            self._text(p, QtCore.QRectF(x - 60, 4, 120, top - 8), Qt.AlignmentFlag.AlignHCenter,
                        layer_name(self.sizes, layer))
         # output labels
-        p.setFont(point_font(9))
         des = nd.desired[-1]
         for i, q in pts[L].items():
             name = self.names[i] if i < len(self.names) else str(i)
             is_lab = i == nd.label
             p.setPen(QtGui.QColor(theme.ACCENT if is_lab else theme.TEXT))
             p.setFont(point_font(9, bold=is_lab))
-            p.drawText(QtCore.QRectF(q.x() + r + 14, q.y() - 9, 104, 18), Qt.AlignmentFlag.AlignVCenter,
-                       f"{name[:5]}  " if self.compact else f"{name[:5]}  {fmt(des[i], 3, plus=True)}")
+            self._text(p, QtCore.QRectF(q.x() + r + 14, q.y() - line / 2, self.width() - q.x() - r - 14, line),
+                       Qt.AlignmentFlag.AlignVCenter,
+                       f"{name[:5]}" if self.compact else f"{name[:5]}  {fmt(des[i], 3, plus=True)}")
         p.end()
 
     # interaction ----------------------------------------------------------------
@@ -334,7 +395,7 @@ class AllNeuronsPanel(_Panel):
         self.output_button.clicked.connect(lambda: self.set_reveal(1))
         self.all_button = QtWidgets.QPushButton("All layers")
         self.all_button.clicked.connect(lambda: self.set_reveal(99))
-        self.where = QtWidgets.QLabel()
+        self.where = _wrapped()
         self.where.setStyleSheet(f"color: {theme.MUTED};")
         bar = QtWidgets.QHBoxLayout()
         for b in (self.output_button, self.back_button, self.all_button):

@@ -6,17 +6,21 @@ from __future__ import annotations
 from nnstudio.components.explain import ParamRef, batch_nudges, chain_rule, fmt, layer_name, nudges
 from nnstudio.gui.qt import QtWidgets, Qt
 from nnstudio.gui.style import theme
-from nnstudio.gui.views.backprop._common import _num, _Panel, as_pixels
+from nnstudio.gui.views.backprop._common import _num, _Panel, _wrapped, as_pixels
 from nnstudio.gui.views.backprop.all_neurons import NudgeDiagram
 
 
 class ChainRulePanel(_Panel):
-    """Tab 5: the chain rule for the selected parameter, with live values and the numerical check."""
+    """Tab 5: the chain rule for the selected parameter, with live values and the numerical check.
+
+    Wide, the text stands right of the diagram and scrolls on its own; narrow, it stands under the
+    diagram at its full height (the explorer scrolls)."""
+
+    wide_at = 1000
 
     def __init__(self, view, parent=None):
         super().__init__(view, parent)
         self.diagram = NudgeDiagram(view, compact=True, on_click=view.select_parameter)
-        self.diagram.setMinimumSize(280, 240)
         self.layer_box = QtWidgets.QComboBox()
         self.layer_box.setToolTip("Weight layer: which layer the parameter feeds")
         self.row_box = QtWidgets.QSpinBox()
@@ -42,23 +46,38 @@ class ChainRulePanel(_Panel):
         self.text.setWordWrap(True)
         self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        scroll = QtWidgets.QScrollArea()
+        self.scroll = scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         scroll.setWidget(self.text)
         left = QtWidgets.QVBoxLayout()
-        hint = QtWidgets.QLabel("Click any weight (edge), bias (neuron) or input pixel:")
+        hint = _wrapped("Click any weight (edge), bias (neuron) or input pixel:")
         hint.setStyleSheet(f"color: {theme.MUTED};")
         left.addWidget(hint)
         left.addWidget(self.diagram, 1)
         left.addLayout(pick)
-        lay = QtWidgets.QHBoxLayout(self)
+        self.flow = lay = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.LeftToRight, self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(left, 4)
         lay.addWidget(scroll, 5)
         self.result = None
         self._sizes = None
         self._updating = False
+
+    def _arranged(self) -> None:
+        self._fit_text()
+
+    def resizeEvent(self, ev):
+        super().resizeEvent(ev)
+        self._fit_text()
+
+    def _fit_text(self) -> None:
+        """Stacked, the text is shown whole (no scroll bar of its own); side by side it scrolls."""
+        need = 0
+        if not self.wide:
+            need = self.text.heightForWidth(max(1, self.scroll.viewport().width())) + 2
+        if self.scroll.minimumHeight() != need:
+            self.scroll.setMinimumHeight(need)
 
     def _sync_picker(self, sizes, ref):
         self._updating = True
@@ -98,6 +117,7 @@ class ChainRulePanel(_Panel):
         cr = chain_rule(net, x, label, ref)
         self.result = cr
         self.text.setText(chain_rule_html(cr, net, v))
+        self._fit_text()
 
 
 def chain_rule_html(cr, net, view) -> str:
@@ -106,7 +126,7 @@ def chain_rule_html(cr, net, view) -> str:
     lj = ref.layer + 1  # neuron layer of the neuron it feeds
     f = "σ′" if net.layer_activation(ref.layer).name == "sigmoid" else f"{net.layer_activation(ref.layer).name}′"
     big = "font-size:15pt"
-    mut = f"color:{theme.MUTED}; font-size:8.5pt"
+    mut = f"color:{theme.MUTED}; font-size:9pt"
     sym = "w" if not ref.is_bias else "b"
     src = ("1 (for a bias)" if ref.is_bias else
            f"a<sup>({ref.layer})</sup><sub>{ref.col}</sub>")

@@ -12,35 +12,95 @@ from nnstudio.components.explain import cost_formulas, fmt, layer_name, three_wa
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from nnstudio.gui.style import theme
 from nnstudio.gui.style.paint import arrow, gray, point_font, signed_color
-from nnstudio.gui.views.backprop._common import BLUE, MAX_DRAWN, RED, _Canvas, _num, _Panel, _wrapped
+from nnstudio.gui.views.backprop._common import (
+    BLUE, MAX_DRAWN, RED, _Canvas, _num, _Panel, _wrapped, text_metrics,
+)
 
 
 class OutputCostWidget(_Canvas):
     """Output activations against the desired ones, the cost term by term and each output's desired nudge.
 
-    Click a row to explain that output neuron in the three-ways panel.
+    Its columns are as wide as the text they hold and its rows as tall as a line: smaller than that it
+    asks its scroll area to scroll rather than letting the numbers run into each other.  Click a row to
+    explain that output neuron in the three-ways panel.
     """
 
     neuronClicked = Signal(int)
     click_signal = "neuronClicked"
+    SAMPLE = "−8.88×10⁻¹⁰"  # the widest number a column shows (three significant digits)
+    GAP = 10  # between two columns of numbers
 
     def __init__(self, view, parent=None, on_click=None):
         super().__init__(view, parent, on_click)
         self.cost = None
         self.names: list[str] = []
         self.focus = None
-        self.setMinimumSize(300, 240)
+        self.formulas = cost_formulas("quadratic")
 
     def set_data(self, cost, names, focus, formulas):
-        self.cost, self.names, self.focus, self.formulas = cost, names, focus, formulas
+        relayout = (list(names), formulas) != (self.names, self.formulas)
+        self.cost, self.names, self.focus, self.formulas = cost, list(names), focus, formulas
+        if relayout:
+            self.updateGeometry()
         self.update()
+
+    # geometry -------------------------------------------------------------------
+    def _heads(self) -> tuple[str, str, str, str]:
+        f = self.formulas
+        return ("activation a\n│ = desired y", "a", "term" if f["term"] != "(a − y)²" else "(a − y)²",
+                f"desired nudge\n−∂C/∂a = {f['desired']}")
+
+    def _footer(self, cost: str) -> str:
+        return f"cost of this example  C = {self.formulas['sum']} = {cost}"
+
+    def _fixed(self):
+        """The widths that do not stretch, and the least the two bars need: (name, a, term, value,
+        bar_min, nudge_min, footer), in pixels."""
+        fm, fb = text_metrics(9), text_metrics(10, bold=True)
+        wide = lambda t: max(fm.horizontalAdvance(line) for line in t.split("\n"))  # noqa: E731
+        heads = self._heads()
+        name_w = max([fb.horizontalAdvance(n[:6]) for n in self.names] + [fb.horizontalAdvance("0")]) + 4
+        a_w = max(fm.horizontalAdvance(self.SAMPLE), wide(heads[1])) + self.GAP
+        t_w = max(fm.horizontalAdvance(self.SAMPLE), wide(heads[2])) + self.GAP
+        v_w = fm.horizontalAdvance("+" + self.SAMPLE) + 4
+        bar_min = max(60.0, wide(heads[0]) + 4)
+        nudge_min = max(50.0, wide(heads[3]) + 4 - v_w - 6)
+        footer = text_metrics(10.5, bold=True).horizontalAdvance(self._footer("8.888×10⁻¹⁰")) + 16
+        return name_w, a_w, t_w, v_w, bar_min, nudge_min, footer
+
+    def _columns(self):
+        """x of the name, bar, a, term, nudge bar and value columns, and the two bars' widths."""
+        name_w, a_w, t_w, v_w, bar_min, nudge_min, _ = self._fixed()
+        x_bar = 4 + name_w + 6
+        spare = max(0.0, self.width() - (x_bar + bar_min + 10 + a_w + t_w + nudge_min + 6 + v_w + 4))
+        bar_w, nudge_w = bar_min + 0.35 * spare, nudge_min + 0.65 * spare
+        x_a = x_bar + bar_w + 10
+        x_term = x_a + a_w
+        x_nudge = x_term + t_w
+        return x_bar, bar_w, x_a, x_term, x_nudge, nudge_w, x_nudge + nudge_w + 6, name_w, v_w
+
+    def _bands(self):
+        """(height of the headings, of a row at least, of the footer)."""
+        line = text_metrics(9).height()
+        return 2 * line + 6, line + 4, text_metrics(10.5, bold=True).height() + 12
+
+    def minimumSizeHint(self):
+        name_w, a_w, t_w, v_w, bar_min, nudge_min, footer = self._fixed()
+        head, row, foot = self._bands()
+        w = max(4 + name_w + 6 + bar_min + 10 + a_w + t_w + nudge_min + 6 + v_w + 4, footer)
+        n = len(self.cost.activations) if self.cost is not None else max(10, len(self.names))
+        return QtCore.QSize(math.ceil(w), math.ceil(head + n * row + foot))
+
+    def sizeHint(self):
+        return self.minimumSizeHint() + QtCore.QSize(60, 40)
 
     def _rows(self):
         n = len(self.cost.activations)
-        top, bottom = 34, 40
-        h = max(14.0, (self.height() - top - bottom) / n)
-        return [(top + i * h, h) for i in range(n)]
+        head, row, foot = self._bands()
+        h = max(row, (self.height() - head - foot) / n)
+        return [(head + i * h, h) for i in range(n)]
 
+    # painting -------------------------------------------------------------------
     def paintEvent(self, ev):
         p = self._begin()
         if self.cost is None:
@@ -48,25 +108,19 @@ class OutputCostWidget(_Canvas):
             return
         c = self.cost
         W = self.width()
-        x_bar, bar_w = 50.0, max(60.0, W * 0.2)
-        x_a = x_bar + bar_w + 10
-        x_term = x_a + 72
-        x_nudge = x_term + 84
-        nudge_w = max(50.0, W - x_nudge - 86)
-        p.setFont(point_font(8.5))
+        x_bar, bar_w, x_a, x_term, x_nudge, nudge_w, x_val, name_w, v_w = self._columns()
+        head_h = self._bands()[0]
+        A = Qt.AlignmentFlag
+        heads = self._heads()
+        p.setFont(point_font(9))
         p.setPen(QtGui.QColor(theme.MUTED))
-        hdr = 6
-        p.drawText(QtCore.QRectF(x_bar, hdr - 8, bar_w + 8, 32),
-                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
-                   "activation a\n│ = desired y")
-        p.drawText(QtCore.QRectF(x_a, hdr, 60, 24), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, "a")
-        p.drawText(QtCore.QRectF(x_term, hdr - 8, 90, 32),
-                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom | Qt.TextFlag.TextWordWrap,
-                   "term" if self.formulas["term"] != "(a − y)²" else "(a − y)²")
-        p.drawText(QtCore.QRectF(x_nudge, hdr - 8, nudge_w + 70, 32),
-                   Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
-                   f"desired nudge\n−∂C/∂a = {self.formulas['desired']}")
-        for i, (y, h) in enumerate(self._rows()):
+        self._text(p, QtCore.QRectF(x_bar, 0, bar_w + 10, head_h - 2), A.AlignLeft | A.AlignBottom, heads[0])
+        self._text(p, QtCore.QRectF(x_a, 0, x_term - x_a, head_h - 2), A.AlignLeft | A.AlignBottom, heads[1])
+        self._text(p, QtCore.QRectF(x_term, 0, x_nudge - x_term, head_h - 2), A.AlignLeft | A.AlignBottom, heads[2])
+        self._text(p, QtCore.QRectF(x_nudge, 0, x_val + v_w - x_nudge, head_h - 2), A.AlignHCenter | A.AlignBottom,
+                   heads[3])
+        rows = self._rows()
+        for i, (y, h) in enumerate(rows):
             a, t, d = c.activations[i], c.terms[i], c.desired[i]
             mid = y + h / 2
             is_label = i == c.label
@@ -75,8 +129,7 @@ class OutputCostWidget(_Canvas):
             p.setPen(QtGui.QColor(theme.ACCENT if is_label else theme.TEXT))
             p.setFont(point_font(10, bold=is_label))
             name = self.names[i] if i < len(self.names) else str(i)
-            p.drawText(QtCore.QRectF(4, y, 42, h), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                       name[:6])
+            self._text(p, QtCore.QRectF(4, y, name_w, h), A.AlignRight | A.AlignVCenter, name[:6])
             bh = min(h * 0.6, 16)
             p.fillRect(QtCore.QRectF(x_bar, mid - bh / 2, bar_w, bh), QtGui.QColor(40, 46, 54))
             p.fillRect(QtCore.QRectF(x_bar, mid - bh / 2, bar_w * a, bh), gray(0.35 + 0.65 * a))
@@ -85,8 +138,8 @@ class OutputCostWidget(_Canvas):
             p.drawLine(QtCore.QPointF(yx, mid - bh / 2 - 3), QtCore.QPointF(yx, mid + bh / 2 + 3))
             p.setFont(point_font(9))
             p.setPen(QtGui.QColor(theme.TEXT))
-            p.drawText(QtCore.QRectF(x_a, y, 72, h), Qt.AlignmentFlag.AlignVCenter, fmt(a, 3))
-            p.drawText(QtCore.QRectF(x_term, y, 84, h), Qt.AlignmentFlag.AlignVCenter, fmt(t, 3))
+            self._text(p, QtCore.QRectF(x_a, y, x_term - x_a, h), A.AlignLeft | A.AlignVCenter, fmt(a, 3))
+            self._text(p, QtCore.QRectF(x_term, y, x_nudge - x_term, h), A.AlignLeft | A.AlignVCenter, fmt(t, 3))
             cx = x_nudge + nudge_w / 2
             p.setPen(QtGui.QPen(QtGui.QColor(theme.MUTED), 1))
             p.drawLine(QtCore.QPointF(cx, y + 2), QtCore.QPointF(cx, y + h - 2))
@@ -96,15 +149,14 @@ class OutputCostWidget(_Canvas):
                                                                                          length, bh)
             p.fillRect(r, col)
             p.setPen(col)
-            p.drawText(QtCore.QRectF(x_nudge + nudge_w + 6, y, 84, h), Qt.AlignmentFlag.AlignVCenter,
-                       fmt(d, 3, plus=True))
-        y_sum = self._rows()[-1][0] + self._rows()[-1][1] + 4
+            self._text(p, QtCore.QRectF(x_val, y, v_w, h), A.AlignLeft | A.AlignVCenter, fmt(d, 3, plus=True))
+        y_sum = rows[-1][0] + rows[-1][1] + 4
         p.setPen(QtGui.QPen(QtGui.QColor(theme.MUTED), 1))
-        p.drawLine(QtCore.QPointF(x_term - 4, y_sum), QtCore.QPointF(x_term + 80, y_sum))
+        p.drawLine(QtCore.QPointF(x_term - 4, y_sum), QtCore.QPointF(x_nudge - self.GAP, y_sum))
         p.setFont(point_font(10.5, bold=True))
         p.setPen(QtGui.QColor(theme.ACCENT))
-        p.drawText(QtCore.QRectF(8, y_sum + 2, W - 16, 28), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   f"cost of this example  C = {self.formulas['sum']} = {fmt(c.cost)}")
+        self._text(p, QtCore.QRectF(8, y_sum + 2, W - 16, self.height() - y_sum - 4), A.AlignLeft | A.AlignVCenter,
+                   self._footer(fmt(c.cost)))
         p.end()
 
     def row_at(self, pos) -> int | None:
@@ -193,7 +245,7 @@ class WayDiagram(_Canvas):
         if self.mode == "bias":
             p.setFont(point_font(9))
             p.setPen(QtGui.QColor(theme.TEXT))
-            p.drawText(QtCore.QRectF(out.x() - 40, out.y() + R + 4, 80, 18), Qt.AlignmentFlag.AlignHCenter,
+            self._text(p, QtCore.QRectF(out.x() - 40, out.y() + R + 4, 80, 18), Qt.AlignmentFlag.AlignHCenter,
                        f"b = {fmt(tw.bias, 3)}")
             arrow(p, out.x(), out.y() - R - 3, 30.0 * (1 if tw.want_bias >= 0 else -1),
                   signed_color(tw.want_bias, 1, 255), 3)
@@ -218,7 +270,10 @@ class WayDiagram(_Canvas):
 
 
 class OneNeuronPanel(_Panel):
-    """Tab 1: the outputs and the cost beside the three ways to move one output neuron."""
+    """Tab 1: the outputs and the cost beside the three ways to move one output neuron (above them when
+    the tab is narrow)."""
+
+    wide_at = 900
 
     def __init__(self, view, parent=None):
         super().__init__(view, parent)
@@ -226,38 +281,38 @@ class OneNeuronPanel(_Panel):
         self.title = _wrapped()
         self.ways = {}
         self.way_text = {}
-        ways = QtWidgets.QHBoxLayout()
-        ways.setSpacing(8)
+        ways = QtWidgets.QGridLayout()  # (a row of headings, a row of diagrams, a row of texts: aligned)
+        ways.setHorizontalSpacing(8)
         heads = {
             "bias": "① Change the bias b",
             "weights": "② Change the weights, in proportion to the previous activations",
             "prev": "③ Change the previous activations, in proportion to the weights",
         }
-        for mode in ("bias", "weights", "prev"):
-            col = QtWidgets.QVBoxLayout()
+        for k, mode in enumerate(("bias", "weights", "prev")):
             head = _wrapped(f"<b>{heads[mode]}</b>")
+            head.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
             d = WayDiagram(view, mode)
             t = _wrapped()
             t.setTextFormat(Qt.TextFormat.RichText)
             t.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-            t.setMinimumHeight(96)
-            col.addWidget(head)
-            col.addWidget(d, 1)
-            col.addWidget(t)
-            ways.addLayout(col, 1)
+            ways.addWidget(head, 0, k)
+            ways.addWidget(d, 1, k)
+            ways.addWidget(t, 2, k)
+            ways.setColumnStretch(k, 1)
             self.ways[mode], self.way_text[mode] = d, t
+        ways.setRowStretch(1, 1)
         self.note = _wrapped()
         self.note.setStyleSheet(f"color: {theme.MUTED};")
         right = QtWidgets.QVBoxLayout()
         right.addWidget(self.title)
         right.addLayout(ways, 1)
         right.addWidget(self.note)
-        lay = QtWidgets.QHBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
         left = QtWidgets.QVBoxLayout()
         cap = _wrapped("<b>Output against the desired output, and the cost term by term</b>")
         left.addWidget(cap)
         left.addWidget(self.outputs, 1)
+        self.flow = lay = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.LeftToRight, self)
+        lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(left, 5)
         lay.addLayout(right, 7)
         self.tw = None

@@ -3,61 +3,112 @@ with the largest nudges (the “most bang for the buck”) marked."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from nnstudio.components.explain import ParamRef, fmt, layer_grid, layer_name, parameter_nudges
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from nnstudio.gui.style import theme
 from nnstudio.gui.style.paint import point_font, signed_qimage
-from nnstudio.gui.views.backprop._common import _Canvas, _num, _Panel, _wrapped
+from nnstudio.gui.views.backprop._common import _Canvas, _num, _Panel, _wrapped, text_metrics
 
 
 class ParamGrid(_Canvas):
-    """Every weight and bias, per layer, beside the negative gradient; the largest nudges marked."""
+    """Every weight and bias, per layer, beside the negative gradient; the largest nudges marked.
+
+    Each title says as much as its grid's width holds (the long form, a short one, or elided); a rank
+    number is drawn where it does not cover another text (the list beside the grid has them all)."""
 
     parameterClicked = Signal(object)
     click_signal = "parameterClicked"
+    ROW_LABELS = 118.0  # room left of the wide grids for “θ into hidden 1”, when the grid is wide enough
 
     def __init__(self, view, parent=None, on_click=None):
         super().__init__(view, parent, on_click)
         self.pn = self.sizes = self.selected = None  # the ParameterNudges, layer sizes and selection shown
-        self.setMinimumSize(360, 240)
 
     def set_data(self, pn, sizes, selected):
+        relayout = sizes != self.sizes
         self.pn, self.sizes, self.selected = pn, sizes, selected
         self._images = None
+        if relayout:
+            self.updateGeometry()
         self.update()
+
+    # geometry -------------------------------------------------------------------
+    def _split(self):
+        """(the layers with a wide band each, the small layers sharing a row)."""
+        L = len(self.sizes) - 1
+        big = [l for l in range(L) if self.sizes[l] + 1 > 60]
+        return big, [l for l in range(L) if l not in big]
+
+    def _small_title(self, l: int, kind: str) -> str:
+        return f"{'θ' if kind == 'theta' else '−∇C'} · layer {l + 1}\n±8.88×10⁻⁵"
+
+    def minimumSizeHint(self):
+        if not self.sizes:
+            return QtCore.QSize(300, 200)
+        fm = text_metrics(9)
+        line = fm.height()
+        big, small = self._split()
+        h = 8 + sum(2 * (line + 4) + 2 * max(24.0, min(self.sizes[l + 1] * 2.0, 48.0)) + 6 for l in big)
+        w = 300.0
+        if small:
+            slot = max(max(fm.horizontalAdvance(t) for t in self._small_title(l, "grad").split("\n")) + 10
+                       for l in small)
+            w = max(w, 18 + 2 * len(small) * slot)
+            h += 2 * line + 8 + line + max(self.sizes[l + 1] * 4.0 for l in small) + 8
+        return QtCore.QSize(math.ceil(w), math.ceil(h))
+
+    def sizeHint(self):
+        return self.minimumSizeHint().expandedTo(QtCore.QSize(600, 320))
 
     def _layout(self):
         """[(layer, kind, QRectF)] where kind is 'theta' or 'grad'; one band per layer, θ above −∇C."""
-        L = len(self.sizes) - 1
         W, H = self.width(), self.height()
-        left = 118.0
+        line = text_metrics(9).height()
+        left = self.ROW_LABELS if W >= 560 else 10.0
         out = []
         # the first layer gets a wide band; the small layers share a row
-        big = [l for l in range(L) if self.sizes[l] + 1 > 60]
-        small = [l for l in range(L) if l not in big]
-        title_h = 18.0
-        rows = len(big) + (1 if small else 0)
-        band = (H - 6) / max(1, rows)
+        big, small = self._split()
+        title_h = line + 4
+        small_h = (2 * line + 8 + line + max(self.sizes[l + 1] * 4.0 for l in small) + 8) if small else 0.0
+        spare = max(0.0, H - 8 - small_h)
+        band = spare / max(1, len(big))
         y = 4.0
         for l in big:
-            h = (band - title_h * 2 - 6) / 2
-            h = min(h, self.sizes[l + 1] * 9.0)
+            h = max(24.0, min((band - title_h * 2 - 6) / 2, self.sizes[l + 1] * 9.0))
             out.append((l, "theta", QtCore.QRectF(left, y + title_h, W - left - 8, h)))
             out.append((l, "grad", QtCore.QRectF(left, y + title_h * 2 + h, W - left - 8, h)))
-            y += band
+            y += title_h * 2 + 2 * h + 6
         if small:
             x, avail = 10.0, W - 18
             per = avail / (2 * len(small))
+            top = y + 2 * line + 8 + line  # (two lines of title, and a line for the rank numbers)
             for l in small:
                 n_out, n_in = self.sizes[l + 1], self.sizes[l] + 1
-                cell = min((H - y - title_h - 8) / n_out, (per - 14) / n_in, 18.0)
+                cell = max(1.0, min((H - top - 8) / n_out, (per - 14) / n_in, 18.0))
                 for kind in ("theta", "grad"):
-                    out.append((l, kind, QtCore.QRectF(x, y + title_h, cell * n_in, cell * n_out)))
+                    out.append((l, kind, QtCore.QRectF(x, top, cell * n_in, cell * n_out)))
                     x += per
         return out
 
+    def _title(self, l: int, kind: str, n_out: int, n_in: int, scale: float, width: float, small: bool) -> str:
+        """The longest title of grid (l, kind) that fits ``width``."""
+        sym = "θ" if kind == "theta" else "−∇C"
+        if small:
+            return f"{sym} · layer {l + 1}\n±{fmt(scale, 3)}"
+        fm = text_metrics(9)
+        for t in (f"{'parameters θ' if kind == 'theta' else '−∇C, the desired nudges'} · layer {l + 1}: "
+                  f"{n_out} neurons × ({n_in - 1} weights + bias) · colour scale ±{fmt(scale, 3)}",
+                  f"{sym} · layer {l + 1}: {n_out} neurons × ({n_in - 1} weights + bias) · ±{fmt(scale, 3)}",
+                  f"{sym} · layer {l + 1} · ±{fmt(scale, 3)}"):
+            if fm.horizontalAdvance(t) <= width:
+                return t
+        return fm.elidedText(t, Qt.TextElideMode.ElideRight, width)
+
+    # painting -------------------------------------------------------------------
     def paintEvent(self, ev):
         p = self._begin()
         if self.pn is None:
@@ -65,8 +116,11 @@ class ParamGrid(_Canvas):
             return
         pn, sizes = self.pn, self.sizes
         lay = self._layout()
-        p.setFont(point_font(8.5))
-        labelled_rows = set()
+        _, small = self._split()
+        line = text_metrics(9).height()
+        p.setFont(point_font(9))
+        A = Qt.AlignmentFlag
+        marks = []
         for l, kind, rect in lay:
             vals = layer_grid(sizes, pn.params if kind == "theta" else pn.neg_grad, l)
             scale = float(np.abs(vals).max()) or 1.0
@@ -75,19 +129,17 @@ class ParamGrid(_Canvas):
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(rect)
             n_out, n_in = vals.shape
-            if rect.width() > 400:
-                title = (f"{'parameters θ' if kind == 'theta' else '−∇C, the desired nudges'} · layer {l + 1}: "
-                         f"{n_out} neurons × ({n_in - 1} weights + bias) · colour scale ±{fmt(scale, 3)}")
-            else:
-                title = f"{'θ' if kind == 'theta' else '−∇C'} · layer {l + 1} · ±{fmt(scale, 3)}"
+            is_small = l in small
+            room = (self.width() - 18) / (2 * len(small)) - 8 if is_small else rect.width()
+            title = self._title(l, kind, n_out, n_in, scale, room, is_small)
             p.setPen(QtGui.QColor(theme.TEXT if kind == "grad" else theme.MUTED))
-            p.drawText(QtCore.QRectF(rect.left(), rect.top() - 17, max(rect.width(), 200), 16),
-                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
-            if rect.width() > 400 and (l, kind) not in labelled_rows:
-                labelled_rows.add((l, kind))
+            lines = title.count("\n") + 1
+            self._text(p, QtCore.QRectF(rect.left(), rect.top() - (line + 2) * lines - (line if is_small else 0),
+                                        room, line * lines), A.AlignLeft | A.AlignBottom, title)
+            if not is_small and rect.left() >= self.ROW_LABELS:
                 p.setPen(QtGui.QColor(theme.MUTED))
-                p.drawText(QtCore.QRectF(4, rect.top(), 110, rect.height()),
-                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap,
+                self._text(p, QtCore.QRectF(4, rect.top(), self.ROW_LABELS - 8, rect.height()),
+                           A.AlignRight | A.AlignVCenter | Qt.TextFlag.TextWordWrap,
                            f"{'θ' if kind == 'theta' else '−∇C'}\ninto {layer_name(sizes, l + 1)}")
             # mark the largest nudges and the selection
             cw, chh = rect.width() / n_in, rect.height() / n_out
@@ -103,10 +155,7 @@ class ParamGrid(_Canvas):
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.drawRect(QtCore.QRectF(cx - s / 2, cy - s / 2, s, s))
                 if kind == "grad":
-                    p.setFont(point_font(7.5, bold=True))
-                    p.drawText(QtCore.QRectF(cx - 10, cy - s / 2 - 13, 20, 12), Qt.AlignmentFlag.AlignHCenter,
-                               str(rank + 1))
-                    p.setFont(point_font(8.5))
+                    marks.append((rank, cx, cy, s))
             sel = self.selected
             if sel is not None and sel.layer == l:
                 c = n_in - 1 if sel.is_bias else sel.col
@@ -114,6 +163,18 @@ class ParamGrid(_Canvas):
                 s = max(9.0, min(cw, chh) + 6)
                 p.setPen(QtGui.QPen(QtGui.QColor(255, 255, 255), 2))
                 p.drawEllipse(QtCore.QPointF(cx, cy), s / 2, s / 2)
+        # the ranks of the largest nudges, above their box (or below it) where no other text is
+        p.setFont(point_font(9, bold=True))
+        p.setPen(QtGui.QColor(theme.ACCENT))
+        fm = p.fontMetrics()
+        for rank, cx, cy, s in marks:
+            w = fm.horizontalAdvance(str(rank + 1)) + 2
+            for y in (cy - s / 2 - line, cy + s / 2):
+                box = QtCore.QRectF(cx - w / 2, y, w, line)
+                if self.rect().contains(box.toAlignedRect()) and not any(
+                        box.intersects(other) for other, _, _ in self.drawn_text):
+                    self._text(p, box, A.AlignHCenter | A.AlignVCenter, str(rank + 1))
+                    break
         p.end()
 
     def _hit(self, pos):
@@ -147,21 +208,22 @@ class ParamGrid(_Canvas):
 
 
 class ParametersPanel(_Panel):
-    """Tab 4: the parameters beside −∇C, with the largest nudges listed."""
+    """Tab 4: the parameters beside −∇C, with the largest nudges listed (beside the grids, or under
+    them when the tab is narrow)."""
+
+    wide_at = 900
 
     def __init__(self, view, parent=None):
         super().__init__(view, parent)
         self.grid = ParamGrid(view, on_click=view.select_parameter)
         self.head = _wrapped()
-        self.top = QtWidgets.QLabel()
+        self.top = QtWidgets.QLabel()  # a table: its columns as wide as their numbers
         self.top.setTextFormat(Qt.TextFormat.RichText)
-        self.top.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.top.setMinimumWidth(200)
-        self.top.setWordWrap(True)
+        self.top.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.head)
-        row = QtWidgets.QHBoxLayout()
+        self.flow = row = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.LeftToRight)
         row.addWidget(self.grid, 1)
         row.addWidget(self.top)
         lay.addLayout(row, 1)
@@ -185,10 +247,13 @@ class ParametersPanel(_Panel):
             "Hover for numbers, click to select.")
         rows = []
         for k, (ref, i) in enumerate(zip(pn.refs(net.sizes), pn.top)):
-            rows.append(f"{k + 1}. <b>{ref.label()}</b> {_num(pn.neg_grad[i], 3, plus=True)}"
-                        f" <span style='color:{theme.MUTED}'>(θ = {fmt(pn.params[i], 3)})</span>")
+            rows.append(f"<tr><td align='right'>{k + 1}.</td><td><b>{ref.label()}</b></td>"
+                        f"<td align='right'>{_num(pn.neg_grad[i], 3, plus=True)}</td>"
+                        f"<td style='color:{theme.MUTED}'>θ = {fmt(pn.params[i], 3)}</td></tr>")
         self.top.setText(
-            f"<b style='color:{theme.ACCENT}'>Most bang for the buck</b><br>"
-            + "<br>".join(rows)
-            + f"<br><br><span style='color:{theme.MUTED}'>these {len(pn.top)} of {len(pn.params):,} carry "
-            f"{100 * pn.top_share:.1f} % of |∇C|²</span>")
+            f"<b style='color:{theme.ACCENT}'>Most bang for the buck</b>"
+            "<table cellspacing='0' cellpadding='3'>"
+            f"<tr style='color:{theme.MUTED}'><td></td><td>parameter</td><td align='right'>−∂C/∂θ</td><td>now</td></tr>"
+            + "".join(rows) + "</table>"
+            + f"<span style='color:{theme.MUTED}'>these {len(pn.top)} of {len(pn.params):,} parameters<br>"
+            f"carry {100 * pn.top_share:.1f} % of |∇C|²</span>")

@@ -38,7 +38,7 @@ from nnstudio.gui.style import theme
 from nnstudio.gui.style.paint import to_qimage
 from nnstudio.gui.style.palette import apply_dark_palette
 from nnstudio.gui.views.backprop._common import (
-    COST_CHOICES, CONVENTION, DEFAULT_ETA, MIN_REFRESH_MS, TABS, _num, as_pixels,
+    COST_CHOICES, CONVENTION, DEFAULT_ETA, MIN_REFRESH_MS, TAB_NAMES, TABS, _num, as_pixels,
 )
 from nnstudio.gui.views.backprop.all_examples import AllExamplesPanel
 from nnstudio.gui.views.backprop.all_neurons import AllNeuronsPanel
@@ -100,6 +100,13 @@ class BackpropView(StudioView):
     # ------------------------------------------------------------------ building
     def _apply_palette(self):
         apply_dark_palette(self)
+        # the tabs keep the videos' dark look, and the labels their light text, in the app's light theme
+        # too (an application style sheet stops a palette from reaching the children)
+        self.setObjectName("backpropView")
+        self.setStyleSheet(
+            f"#backpropView QLabel {{ color: {theme.TEXT}; }}"
+            f"#backpropView QTabWidget::pane {{ background: {theme.PANEL}; border: 1px solid #30363d; }}"
+            "#backpropView QScrollArea, #backpropView QScrollArea > QWidget > QWidget { background: transparent; }")
 
     def _build(self):
         self.thumb = QtWidgets.QLabel()
@@ -132,8 +139,9 @@ class BackpropView(StudioView):
         self.step_label = QtWidgets.QLabel()
         self.step_label.setTextFormat(Qt.TextFormat.RichText)
         self.step_label.setWordWrap(True)
+        self.step_label.hide()  # (until a Step: an empty line would only push the tabs down)
         self.convention = conv = QtWidgets.QLabel(CONVENTION.format(sum="Σ (a − y)²"))
-        conv.setStyleSheet(f"color: {theme.MUTED}; font-size: 8.5pt;")
+        conv.setStyleSheet(f"color: {theme.MUTED};")
         conv.setWordWrap(True)
         conv.setMinimumWidth(160)
         self.cost_box = QtWidgets.QComboBox()
@@ -141,15 +149,14 @@ class BackpropView(StudioView):
             self.cost_box.addItem(text, name)
         self.cost_box.setToolTip("The cost the explorer explains (and steps with). The videos use Σ(a − y)²; "
                                  "the network may have been trained with another.")
-        self.cost_box.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.cost_box.setMinimumContentsLength(14)
+        self.cost_box.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.cost_box.activated.connect(lambda i: self.set_cost(self.cost_box.itemData(i)))
-        top = QtWidgets.QHBoxLayout()
-        top.addWidget(self.thumb)
+        head = QtWidgets.QHBoxLayout()
+        head.addWidget(self.thumb, 0, Qt.AlignmentFlag.AlignTop)
         info = QtWidgets.QVBoxLayout()
         info.addWidget(self.example_label)
         info.addWidget(conv)
-        top.addLayout(info, 1)
+        head.addLayout(info, 1)
         controls = QtWidgets.QGridLayout()
         controls.setHorizontalSpacing(6)
         controls.setVerticalSpacing(4)
@@ -162,7 +169,11 @@ class BackpropView(StudioView):
         controls.addWidget(self.eta_box, 1, 1)
         controls.addWidget(self.step_button, 1, 2)
         controls.addWidget(self.undo_button, 1, 3, 1, 2)
+        # the controls stand right of the example when there is room, under it when not
+        self.header = top = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.LeftToRight)
+        top.addLayout(head, 1)
         top.addLayout(controls)
+        top.setAlignment(controls, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
         self.tabs = QtWidgets.QTabWidget()
         self.one_neuron = OneNeuronPanel(self)
@@ -170,12 +181,11 @@ class BackpropView(StudioView):
         self.all_examples = AllExamplesPanel(self)
         self.parameters = ParametersPanel(self)
         self.chain = ChainRulePanel(self)
-        self.tabs.addTab(self.one_neuron, "One example · one neuron")
-        self.tabs.addTab(self.all_neurons, "One example · all neurons")
-        self.tabs.addTab(self.all_examples, "All examples")
-        self.tabs.addTab(self.parameters, "Parameters vs −gradient")
-        self.tabs.addTab(self.chain, "Chain rule")
-        self.tabs.currentChanged.connect(lambda _: self._refresh_visible())
+        for panel, (full, short) in zip((self.one_neuron, self.all_neurons, self.all_examples, self.parameters,
+                                         self.chain), TAB_NAMES):
+            i = self.tabs.addTab(panel, full)
+            self.tabs.setTabToolTip(i, full)
+        self.tabs.currentChanged.connect(self._tab_changed)
         self.placeholder = QtWidgets.QLabel("Load or train a network to explore backpropagation.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setStyleSheet(f"color: {theme.MUTED}; font-size: 12pt;")
@@ -189,6 +199,38 @@ class BackpropView(StudioView):
 
     def sizeHint(self):
         return QtCore.QSize(1100, 720)
+
+    # ------------------------------------------------------------------ arrangement
+    def _header_width(self) -> int:
+        """The width the header needs with the controls beside the example."""
+        return 56 + 6 + 320 + 12 + self.header.itemAt(1).layout().sizeHint().width()
+
+    def _arrange(self) -> None:
+        D = QtWidgets.QBoxLayout.Direction
+        d = D.LeftToRight if self.width() >= self._header_width() else D.TopToBottom
+        if self.header.direction() != d:
+            self.header.setDirection(d)
+        # the tabs' full names when they fit, their short names (full name in the tooltip) when not
+        bar = self.tabs.tabBar()
+        fm = bar.fontMetrics()
+        pad = bar.tabSizeHint(0).width() - fm.horizontalAdvance(bar.tabText(0))
+        fits = sum(fm.horizontalAdvance(full) + pad for full, _ in TAB_NAMES) <= self.tabs.width() - 4
+        for i, (full, short) in enumerate(TAB_NAMES):
+            text = full if fits else short
+            if bar.tabText(i) != text:
+                bar.setTabText(i, text)
+
+    def resizeEvent(self, ev):
+        super().resizeEvent(ev)
+        self._arrange()
+
+    def _say_step(self, text: str) -> None:
+        self.step_label.setText(text)
+        self.step_label.setVisible(bool(text))
+
+    def _tab_changed(self, _index: int) -> None:
+        self.tabs.updateGeometry()  # (the explorer is as tall as the tab on screen needs)
+        self._refresh_visible()
 
     # ------------------------------------------------------------------ window API
     def set_snapshot(self, snapshot) -> None:
@@ -207,7 +249,7 @@ class BackpropView(StudioView):
         if run_at != self._run_at:  # trained on, or another run: the explorer's steps are history
             self._run_at = run_at
             self._steps_here = 0
-            self.step_label.setText("")
+            self._say_step("")
         self._invalidate_batch()
         # coalesce a stream of snapshots (training): at most one refresh per MIN_REFRESH_MS
         if self._clock.isValid() and self._clock.elapsed() < MIN_REFRESH_MS:
@@ -395,7 +437,7 @@ class BackpropView(StudioView):
         self._steps_here += 1
         d_batch = res.batch_cost_after - res.batch_cost_before
         d_ex = res.example_cost_after - res.example_cost_before
-        self.step_label.setText(
+        self._say_step(
             f"<b>Step {self._steps_here}</b> on this mini-batch (η = {fmt(res.learning_rate)}), every weight and bias "
             f"moved by exactly −η × the average gradient:  batch cost {fmt(res.batch_cost_before)} → "
             f"<b>{fmt(res.batch_cost_after)}</b> ({_num(d_batch, 3, plus=True)}),  this example "
@@ -419,14 +461,14 @@ class BackpropView(StudioView):
             self._net = explained(self._snapshot.network, self._cost_choice)
         self._steps_here = 0
         self._costs_before = None
-        self.step_label.setText("")
+        self._say_step("")
         self._refresh()
 
     def undo(self) -> None:
         """Ask the studio to put back the weights from before the last Step."""
         if self._steps_here:
             self._steps_here -= 1
-            self.step_label.setText("")
+            self._say_step("")
         self.undoRequested.emit()
 
     def set_studio_learning_rate(self, eta: float) -> None:
