@@ -28,6 +28,7 @@ from nnstudio.components.playground import (
     quantile_levels,
 )
 from nnstudio.gui.style import theme
+from nnstudio.gui.style.paint import point_font
 from nnstudio.gui.views.base import StudioView
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal, pg
 
@@ -37,7 +38,13 @@ REGIME_COLORS = {"crawls": "#58a6ff", "good": theme.GOOD, "overshoots": "#f0883e
 N_EXAMPLES = 200  # per-example functions in stochastic mode
 STEP_TITLE = "Step length = η × slope |∇C|: it shrinks as the slope gets shallower"
 STEP_TITLE_DIVERGED = "Step length = η × slope |∇C|: η too large — each step overshoots higher up, so the steps grow"
+#: the step plot's titles for a narrow plot, longest first (the first that fits is shown)
+SHORT_TITLES = {STEP_TITLE: ("Step length = η × slope |∇C|: it shrinks", "Step length = η × |∇C|"),
+                STEP_TITLE_DIVERGED: ("η too large: each step overshoots higher up", "η too large: the steps grow")}
 TICK_MS = 33
+MAP_PAD = 1.0  #: the map is drawn, and follows a path, this far around the domain (× its size)
+TALL_HEIGHT = 560  #: from this height the step plot goes under the map (a short dock puts it beside)
+QWIDGETSIZE_MAX = (1 << 24) - 1
 
 
 def fmt(v: float, digits: int = 3) -> str:
@@ -125,9 +132,7 @@ class LearningRateBar(QtWidgets.QWidget):
         p.setRenderHint(QtGui.QPainter.Antialiasing)
         r = self._track()
         p.fillRect(r, QtGui.QColor(theme.PANEL))
-        f = p.font()
-        f.setPointSizeF(max(6.5, f.pointSizeF() * 0.8))
-        p.setFont(f)
+        p.setFont(point_font(9, base=p.font()))
         for reg in self._regimes:
             lo = max(reg.low, 10**self.LOG_MIN)
             hi = min(reg.high, 10**self.LOG_MAX)
@@ -217,10 +222,10 @@ class PlaygroundView(StudioView):
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
-        root = QtWidgets.QHBoxLayout(self)
-        root.setContentsMargins(6, 6, 6, 6)
-        left = QtWidgets.QVBoxLayout()
-        root.addLayout(left, 1)
+        self._root = QtWidgets.QHBoxLayout(self)
+        self._root.setContentsMargins(6, 6, 6, 6)
+        self._plots = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.TopToBottom)
+        self._root.addLayout(self._plots, 1)
 
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
@@ -230,11 +235,12 @@ class PlaygroundView(StudioView):
         pi.setLabel("bottom", "x")
         pi.setLabel("left", "y")
         pi.showGrid(False, False)
-        self.plot.setMinimumSize(320, 300)
-        left.addWidget(self.plot, 4)
+        self.plot.setMinimumSize(240, 190)
+        self._plots.addWidget(self.plot, 4)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setZValue(-10)
         pi.addItem(self.image)
+        pi.getViewBox().setBackgroundColor(_landscape_colormap().map(1.0, mode="qcolor"))
         self.contours = pg.PlotDataItem(pen=pg.mkPen((230, 237, 243, 70), width=1), connect="pairs")
         pi.addItem(self.contours)
         self.arrows = pg.PlotDataItem(pen=pg.mkPen((230, 237, 243, 150), width=1.2), connect="pairs")
@@ -255,10 +261,23 @@ class PlaygroundView(StudioView):
         pi.addItem(self.ball)
         self.drunk_ball = pg.ScatterPlotItem(size=10, pen=pg.mkPen("#0e1116", width=1.5), brush=pg.mkBrush(DRUNK_COLOR))
         pi.addItem(self.drunk_ball)
+        # where the path has gone when it leaves the map: an arrow at the map's edge, pointing to it
+        self.offmap_arrow = pg.ArrowItem(headLen=16, tipAngle=40, brush=pg.mkBrush(CAREFUL_COLOR),
+                                         pen=pg.mkPen("#0e1116", width=1))
+        self.offmap_label = pg.TextItem("", color=CAREFUL_COLOR, fill=pg.mkBrush(14, 17, 22, 200))
+        for item in (self.offmap_arrow, self.offmap_label):
+            item.setZValue(20)
+            item.setVisible(False)
+            pi.addItem(item, ignoreBounds=True)
+        # what the map shows: the function's domain, or more to follow a path; kept whole as the map is
+        # resized, until the user zooms or pans
+        self._map_range = (0.0, 1.0, 0.0, 1.0)
+        self._user_range = False
+        vb = pi.getViewBox()
+        vb.sigRangeChanged.connect(lambda *_: self._place_offmap_marker())
+        vb.sigResized.connect(lambda *_: self._show_map_range())
+        vb.sigRangeChangedManually.connect(lambda *_: setattr(self, "_user_range", True))
         self.plot.scene().sigMouseClicked.connect(self._on_plot_click)
-        hint = QtWidgets.QLabel("Click on the map to drop a start point.  Yellow: the path of gradient descent.")
-        hint.setProperty("muted", True)
-        left.addWidget(hint)
 
         self.step_plot = pg.PlotWidget()
         self.step_plot.setMenuEnabled(False)
@@ -269,21 +288,56 @@ class PlaygroundView(StudioView):
         sp.getAxis("left").enableAutoSIPrefix(False)
         sp.setLabel("bottom", "step")
         sp.setTitle(STEP_TITLE, size="9pt")
-        self.step_plot.setMinimumHeight(130)
+        self.step_plot.setMinimumSize(220, 130)
+        self.step_plot.installEventFilter(self)  # (its title follows its width)
         self.careful_steps = pg.PlotDataItem(pen=pg.mkPen(CAREFUL_COLOR, width=1.6), symbol="o", symbolSize=4,
                                              symbolBrush=CAREFUL_COLOR, symbolPen=None)
         self.drunk_steps = pg.PlotDataItem(pen=pg.mkPen(DRUNK_COLOR, width=1))
         sp.addItem(self.drunk_steps)
         sp.addItem(self.careful_steps)
-        left.addWidget(self.step_plot, 1)
 
-        # -------------------------------------------------------------- the side panel
+        # -------------------------------------------------------------- the side panel (scrolls on its own)
         panel = QtWidgets.QWidget()
+        panel.setObjectName("playgroundPanel")
         panel.setFixedWidth(330)
-        side = QtWidgets.QVBoxLayout(panel)
-        side.setContentsMargins(4, 0, 0, 0)
-        root.addWidget(panel)
+        side = self._side = QtWidgets.QVBoxLayout(panel)
+        side.setContentsMargins(4, 0, 4, 0)
+        self.side_scroll = QtWidgets.QScrollArea()
+        self.side_scroll.setObjectName("playgroundPanelScroll")
+        self.side_scroll.setWidget(panel)
+        self.side_scroll.setWidgetResizable(True)
+        self.side_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.side_scroll.setFixedWidth(330 + self.side_scroll.verticalScrollBar().sizeHint().width())
+        self._root.addWidget(self.side_scroll)
+        # the run controls first: a short dock shows them without scrolling the panel
+        row = QtWidgets.QHBoxLayout()
+        self.run_button = QtWidgets.QPushButton("Run")
+        self.run_button.setCheckable(True)
+        self.run_button.toggled.connect(self._on_run_toggled)
+        self.step_button = QtWidgets.QPushButton("Step")
+        self.step_button.clicked.connect(self.step)
+        self.reset_button = QtWidgets.QPushButton("Reset")
+        self.reset_button.clicked.connect(self.reset)
+        for b in (self.run_button, self.step_button, self.reset_button):
+            row.addWidget(b)
+        side.addLayout(row)
+        speed_row = QtWidgets.QHBoxLayout()
+        speed_row.addWidget(QtWidgets.QLabel("Speed"))
+        self.speed_slider = QtWidgets.QSlider(Qt.Horizontal)
+        self.speed_slider.setRange(1, 60)
+        self.speed_slider.setValue(int(self._speed))
+        self.speed_slider.valueChanged.connect(lambda v: self.set_speed(v))
+        speed_row.addWidget(self.speed_slider, 1)
+        self.speed_label = QtWidgets.QLabel()
+        speed_row.addWidget(self.speed_label)
+        side.addLayout(speed_row)
+        hint = QtWidgets.QLabel("Click on the map to drop a start point. Yellow: the path of gradient descent.")
+        hint.setWordWrap(True)
+        hint.setProperty("muted", True)
+        side.addWidget(hint)
 
+        side.addSpacing(6)
         self.preset_box = QtWidgets.QComboBox()
         for key, fn in PRESETS.items():
             self.preset_box.addItem(fn.name, key)
@@ -312,28 +366,6 @@ class PlaygroundView(StudioView):
         self.caption.setProperty("muted", True)
         side.addWidget(self.caption)
 
-        side.addSpacing(6)
-        row = QtWidgets.QHBoxLayout()
-        self.run_button = QtWidgets.QPushButton("Run")
-        self.run_button.setCheckable(True)
-        self.run_button.toggled.connect(self._on_run_toggled)
-        self.step_button = QtWidgets.QPushButton("Step")
-        self.step_button.clicked.connect(self.step)
-        self.reset_button = QtWidgets.QPushButton("Reset")
-        self.reset_button.clicked.connect(self.reset)
-        for b in (self.run_button, self.step_button, self.reset_button):
-            row.addWidget(b)
-        side.addLayout(row)
-        speed_row = QtWidgets.QHBoxLayout()
-        speed_row.addWidget(QtWidgets.QLabel("Speed"))
-        self.speed_slider = QtWidgets.QSlider(Qt.Horizontal)
-        self.speed_slider.setRange(1, 60)
-        self.speed_slider.setValue(int(self._speed))
-        self.speed_slider.valueChanged.connect(lambda v: self.set_speed(v))
-        speed_row.addWidget(self.speed_slider, 1)
-        self.speed_label = QtWidgets.QLabel()
-        speed_row.addWidget(self.speed_label)
-        side.addLayout(speed_row)
         self.arrows_box = QtWidgets.QCheckBox("Show downhill arrows (−∇C)")
         self.arrows_box.toggled.connect(self.set_show_gradient)
         side.addWidget(self.arrows_box)
@@ -370,6 +402,40 @@ class PlaygroundView(StudioView):
         side.addWidget(self.status_label)
         side.addStretch(1)
         self.set_speed(self._speed)
+        self._mode: str | None = None
+        self._arrange("narrow")  # (the smallest: a dock of any size can start with it)
+
+    def _arrange(self, mode: str) -> None:
+        """"tall": the map over the step plot, the panel beside them; "wide" (a short, wide dock): the
+        map, the step plot and the panel side by side; "narrow" (short and narrow): the map and the
+        panel, the step plot at the end of the panel.  The map is always whole on screen."""
+        if mode == self._mode:
+            return
+        self._mode = mode
+        plots, sp = self._plots, self.step_plot
+        self._side.removeWidget(sp)
+        plots.removeWidget(sp)
+        if mode == "narrow":
+            sp.setMaximumHeight(190)
+            self._side.insertWidget(self._side.count() - 1, sp)  # (before the stretch)
+        else:
+            sp.setMaximumHeight(QWIDGETSIZE_MAX)
+            plots.addWidget(sp, 1 if mode == "tall" else 2)
+        plots.setStretchFactor(self.plot, 4 if mode == "tall" else 3)
+        plots.setDirection(QtWidgets.QBoxLayout.Direction.TopToBottom if mode == "tall"
+                           else QtWidgets.QBoxLayout.Direction.LeftToRight)
+
+    def resizeEvent(self, ev) -> None:
+        super().resizeEvent(ev)
+        m = self._root.contentsMargins()
+        w, h = self.width() - m.left() - m.right(), self.height() - m.top() - m.bottom()
+        side = self.side_scroll.width() + self._root.spacing()
+        if h >= TALL_HEIGHT:
+            self._arrange("tall")
+        elif w - side >= 2 * self.step_plot.minimumWidth() + 60:
+            self._arrange("wide")
+        else:
+            self._arrange("narrow")
 
     # ------------------------------------------------------------------ public API
     @property
@@ -472,16 +538,16 @@ class PlaygroundView(StudioView):
             self.preset_box.blockSignals(False)
         self.formula.setText(f"<b>{fn.formula}</b>")
         self.description.setText(fn.description)
-        # drawn over a wider area than the domain, so a wide or tall view has no empty margins
-        px0, px1, py0, py1 = fn.padded_domain(0.5)
-        xs, ys, Z = fn.grid(320, (px0, px1, py0, py1))
+        # drawn over a wider area than the domain (MAP_PAD), so a wide or tall view, or one following a
+        # path out of the domain, has no empty margins
+        px0, px1, py0, py1 = fn.padded_domain(MAP_PAD)
+        xs, ys, Z = fn.grid(400, (px0, px1, py0, py1))
         _, _, Zd = fn.grid(120)
         levels = quantile_levels(Zd, 14)  # levels spread over the domain itself
         ranks = np.interp(Z, np.sort(Zd.ravel()), np.linspace(0, 1, Zd.size))
         img = _landscape_colormap().map(ranks, mode="byte")
         self.image.setImage(img.reshape(Z.shape + (4,)))
         self.image.setRect(QtCore.QRectF(px0, py0, px1 - px0, py1 - py0))
-        x0, x1, y0, y1 = fn.domain
         cx, cy = segments_xy(contour_segments(xs, ys, Z, levels))
         self.contours.setData(cx, cy)
         ax, ay = self._arrow_segments()
@@ -489,9 +555,10 @@ class PlaygroundView(StudioView):
         m = fn.minima
         self.minima.setData(m[:, 0], m[:, 1])
         pi = self.plot.getPlotItem()
-        pi.setLimits(xMin=x0 - 0.5 * (x1 - x0), xMax=x1 + 0.5 * (x1 - x0),
-                     yMin=y0 - 0.5 * (y1 - y0), yMax=y1 + 0.5 * (y1 - y0))
-        pi.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        # (room to keep the aspect while following a path; past the drawn map is the map's highest colour)
+        lx0, lx1, ly0, ly1 = fn.padded_domain(3.0)
+        pi.setLimits(xMin=lx0, xMax=lx1, yMin=ly0, yMax=ly1)
+        self._show_map_range(fn.domain)
         self.lr_bar.setRegimes(fn.regimes())
         self.lr_bar.blockSignals(True)
         self.lr_bar.setValue(self._lr)
@@ -501,7 +568,7 @@ class PlaygroundView(StudioView):
     def _arrow_segments(self):
         fn = self._fn
         n = 15
-        P, V = fn.downhill_field(n, fn.padded_domain(0.5))
+        P, V = fn.downhill_field(n, fn.padded_domain(MAP_PAD))
         x0, x1, y0, y1 = fn.domain
         cell = min(x1 - x0, y1 - y0) / n
         mag = np.hypot(V[:, 0], V[:, 1])
@@ -524,6 +591,8 @@ class PlaygroundView(StudioView):
 
     def _restart_runs(self) -> None:
         fn = self._fn
+        if self._map_range != tuple(fn.domain):  # a new run starts on the function's own map again
+            self._show_map_range(fn.domain)
         self._budget = 0.0
         self._clock = 0.0
         self._reached = {"careful": None, "drunk": None}
@@ -640,10 +709,10 @@ class PlaygroundView(StudioView):
             self.drunk_steps.setData([], [])
         sp = self.step_plot.getPlotItem()
         sp.setLabel("bottom", "full-gradient steps (the clock)" if self.drunk is not None else "step")
-        title = (STEP_TITLE_DIVERGED if run.status == "diverged" and len(run.step_lengths) > 2
-                 and run.step_lengths[-1] > run.step_lengths[0] else STEP_TITLE)
-        if sp.titleLabel.text != title:
-            sp.setTitle(title, size="9pt")
+        self._step_title = (STEP_TITLE_DIVERGED if run.status == "diverged" and len(run.step_lengths) > 2
+                            and run.step_lengths[-1] > run.step_lengths[0] else STEP_TITLE)
+        self._fit_step_title()
+        self._follow_path([P] if self.drunk is None else [P, D])
 
         lr = self._lr
         reg = fn.regime(lr)
@@ -717,7 +786,77 @@ class PlaygroundView(StudioView):
             "“the bottom” = 99% of the way down, in cost, to the minimum this start drains to.</span>"
         )
 
+    def _fit_step_title(self) -> None:
+        """The step plot's title, shortened to the plot's width (never cut off)."""
+        full = getattr(self, "_step_title", STEP_TITLE)
+        fm = QtGui.QFontMetrics(point_font(9))
+        room = self.step_plot.width() - 16
+        title = next((t for t in (full,) + SHORT_TITLES[full] if fm.horizontalAdvance(t) <= room),
+                     SHORT_TITLES[full][-1])
+        sp = self.step_plot.getPlotItem()
+        if sp.titleLabel.text != title:
+            sp.setTitle(title, size="9pt")
+        self.step_plot.setToolTip(full)
+
+    def _show_map_range(self, rect=None) -> None:
+        """Show ``rect`` (x0, x1, y0, y1) whole on the map (None: the current one, again after a resize);
+        a new rect undoes the user's zoom."""
+        if rect is not None:
+            self._map_range, self._user_range = tuple(float(v) for v in rect), False
+        if not self._user_range:
+            x0, x1, y0, y1 = self._map_range
+            self.plot.getPlotItem().getViewBox().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    def _follow_path(self, paths) -> None:
+        """Keep the paths in view: widen the map to take them in (as far as the map is drawn); past
+        that, an arrow at the map's edge points to where the path went."""
+        P = np.concatenate(paths)
+        P = P[np.isfinite(P).all(axis=1)]
+        if len(P):
+            px0, px1, py0, py1 = self._fn.padded_domain(MAP_PAD)
+            lo = np.maximum(P.min(axis=0), (px0, py0))
+            hi = np.minimum(P.max(axis=0), (px1, py1))
+            (vx0, vx1), (vy0, vy1) = self.plot.getPlotItem().getViewBox().viewRange()
+            if lo[0] < vx0 or hi[0] > vx1 or lo[1] < vy0 or hi[1] > vy1:
+                x0, x1, y0, y1 = self._map_range
+                pad_x, pad_y = 0.05 * (x1 - x0), 0.05 * (y1 - y0)
+                self._show_map_range((min(x0, lo[0] - pad_x), max(x1, hi[0] + pad_x),
+                                      min(y0, lo[1] - pad_y), max(y1, hi[1] + pad_y)))
+        self._place_offmap_marker()
+
+    def _place_offmap_marker(self) -> None:
+        run = self.careful
+        if run is None:
+            return
+        vb = self.plot.getPlotItem().getViewBox()
+        (x0, x1), (y0, y1) = vb.viewRange()
+        balls = [run.point] + ([self.drunk.point] if self.drunk is not None else [])
+        away = [b for b in balls if np.all(np.isfinite(b)) and not (x0 <= b[0] <= x1 and y0 <= b[1] <= y1)]
+        for item in (self.offmap_arrow, self.offmap_label):
+            item.setVisible(bool(away))
+        if not away:
+            return
+        b = away[0]
+        c = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+        d = b - c
+        # where the line from the centre to the ball leaves the view (a little inside it)
+        t = min((0.47 * (x1 - x0)) / abs(d[0]) if d[0] else np.inf, (0.47 * (y1 - y0)) / abs(d[1]) if d[1] else np.inf)
+        tip = c + d * min(t, 1.0)
+        # (an ArrowItem at angle 0 points left and turns clockwise on screen; the map's aspect is locked,
+        # so the direction in data units is the direction on screen)
+        self.offmap_arrow.setStyle(angle=180 - float(np.degrees(np.arctan2(d[1], d[0]))))
+        self.offmap_arrow.setPos(*tip)
+        self.offmap_label.setText(f"off the map: ({fmt(b[0])}, {fmt(b[1])})")
+        # the words inside the map, on the centre's side of the arrow
+        self.offmap_label.setAnchor((1.0 if d[0] > 0 else 0.0, 0.0 if d[1] > 0 else 1.0))
+        self.offmap_label.setPos(*(c + d * min(t, 1.0) * 0.93))
+
     # ------------------------------------------------------------------ Qt
+    def eventFilter(self, obj, ev):
+        if obj is self.step_plot and ev.type() == QtCore.QEvent.Type.Resize:
+            self._fit_step_title()
+        return super().eventFilter(obj, ev)
+
     def closeEvent(self, ev):
         self._timer.stop()
         super().closeEvent(ev)
@@ -729,7 +868,8 @@ class PlaygroundView(StudioView):
 
 def _heading(text: str) -> QtWidgets.QLabel:
     lab = QtWidgets.QLabel(text.upper())
-    lab.setStyleSheet(f"color: {theme.MUTED}; font-weight: bold; letter-spacing: 1px; font-size: 8pt;")
+    lab.setFont(point_font(9, bold=True))
+    lab.setStyleSheet("letter-spacing: 1px;")
     return lab
 
 
