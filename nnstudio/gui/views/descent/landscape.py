@@ -45,6 +45,8 @@ MODE_LABELS = {
     "pca": "The training path's main directions (PCA)",
 }
 DEFAULT_SPAN = {"random": 1.0, "gradient": 0.1, "pca": 1.0}
+SIDE_WIDTH = 300  #: the controls' column beside each plot
+TALL_HEIGHT = 600  #: from this height the slice and the comparison are shown one over the other (else in tabs)
 
 
 def _cost_colormap() -> "pg.ColorMap":
@@ -112,53 +114,8 @@ class LandscapeView(StudioView):
     def _build(self) -> None:
         root = QtWidgets.QVBoxLayout(self)
         root.setContentsMargins(6, 6, 6, 6)
-        split = QtWidgets.QSplitter(Qt.Vertical)
-        split.setChildrenCollapsible(False)
-        root.addWidget(split)
 
-        # -------------------------------------------------------------- the slice
-        top = QtWidgets.QWidget()
-        tl = QtWidgets.QVBoxLayout(top)
-        tl.setContentsMargins(0, 0, 0, 0)
-        row = QtWidgets.QHBoxLayout()
-        row.addWidget(QtWidgets.QLabel("Slice along"))
-        self.mode_box = QtWidgets.QComboBox()
-        for key in DIRECTION_MODES:
-            self.mode_box.addItem(MODE_LABELS[key], key)
-        self.mode_box.currentIndexChanged.connect(lambda i: self.set_mode(self.mode_box.itemData(i)))
-        row.addWidget(self.mode_box)
-        row.addWidget(QtWidgets.QLabel("range ±"))
-        self.span_spin = QtWidgets.QDoubleSpinBox()
-        self.span_spin.setRange(0.01, 10.0)
-        self.span_spin.setDecimals(2)
-        self.span_spin.setSingleStep(0.1)
-        self.span_spin.setValue(self._span)
-        self.span_spin.valueChanged.connect(self.set_span)
-        row.addWidget(self.span_spin)
-        row.addWidget(QtWidgets.QLabel("grid"))
-        self.res_spin = QtWidgets.QSpinBox()
-        self.res_spin.setRange(11, 101)
-        self.res_spin.setSingleStep(10)
-        self.res_spin.setValue(self._resolution)
-        self.res_spin.valueChanged.connect(self.set_resolution)
-        row.addWidget(self.res_spin)
-        row.addWidget(QtWidgets.QLabel("on"))
-        self.n_spin = QtWidgets.QSpinBox()
-        self.n_spin.setRange(50, 10000)
-        self.n_spin.setSingleStep(500)
-        self.n_spin.setValue(self._n_examples)
-        self.n_spin.valueChanged.connect(self.set_examples)
-        row.addWidget(self.n_spin)
-        row.addWidget(QtWidgets.QLabel("training examples"))
-        row.addStretch(1)
-        self.compute_button = QtWidgets.QPushButton("Compute slice")
-        self.compute_button.clicked.connect(self._on_compute_clicked)
-        row.addWidget(self.compute_button)
-        self.auto_box = QtWidgets.QCheckBox(f"every {self._auto_period:.0f} s while training")
-        self.auto_box.toggled.connect(self.set_auto_update)
-        row.addWidget(self.auto_box)
-        tl.addLayout(row)
-
+        # -------------------------------------------------------------- the slice: the map | its controls
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
         pi = self.plot.getPlotItem()
@@ -166,7 +123,7 @@ class LandscapeView(StudioView):
         pi.setAspectLocked(False)
         for ax in ("bottom", "left"):
             pi.getAxis(ax).enableAutoSIPrefix(False)
-        self.plot.setMinimumHeight(260)
+        self.plot.setMinimumSize(260, 170)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setZValue(-10)
         pi.addItem(self.image)
@@ -184,66 +141,71 @@ class LandscapeView(StudioView):
         pi.addItem(self.current)
         self.message = pg.TextItem("", color=theme.MUTED, anchor=(0.5, 0.5))
         pi.addItem(self.message)
-        tl.addWidget(self.plot, 1)
 
-        info = QtWidgets.QHBoxLayout()
+        self.mode_box = QtWidgets.QComboBox()
+        for key in DIRECTION_MODES:
+            self.mode_box.addItem(MODE_LABELS[key], key)
+        self.mode_box.currentIndexChanged.connect(lambda i: self.set_mode(self.mode_box.itemData(i)))
+        self.span_spin = _spin(0.01, 10.0, self._span, 0.1, decimals=2)
+        self.span_spin.valueChanged.connect(self.set_span)
+        self.res_spin = _spin(11, 101, self._resolution, 10)
+        self.res_spin.valueChanged.connect(self.set_resolution)
+        self.n_spin = _spin(50, 10000, self._n_examples, 500)
+        self.n_spin.valueChanged.connect(self.set_examples)
+        self.compute_button = QtWidgets.QPushButton("Compute slice")
+        self.compute_button.clicked.connect(self._on_compute_clicked)
+        self.auto_box = QtWidgets.QCheckBox(f"every {self._auto_period:.0f} s while training")
+        self.auto_box.toggled.connect(self.set_auto_update)
         self.progress = QtWidgets.QProgressBar()
-        self.progress.setMaximumWidth(180)
         self.progress.setTextVisible(False)
         self.progress.setVisible(False)
-        info.addWidget(self.progress)
-        self.caption = QtWidgets.QLabel()
+        self.caption = QtWidgets.QLabel()  # the readout: the current point's cost, the slice's lowest
         self.caption.setWordWrap(True)
         self.caption.setTextFormat(Qt.RichText)
-        info.addWidget(self.caption, 1)
-        tl.addLayout(info)
         self.convention = QtWidgets.QLabel()
         self.convention.setProperty("muted", True)
         self.convention.setWordWrap(True)
-        tl.addWidget(self.convention)
-        split.addWidget(top)
+        form = QtWidgets.QGridLayout()
+        form.addWidget(QtWidgets.QLabel("Slice along"), 0, 0, 1, 4)
+        form.addWidget(self.mode_box, 1, 0, 1, 4)
+        for row, (a, wa, b, wb) in enumerate((("range ±", self.span_spin, "grid", self.res_spin),
+                                               ("on", self.n_spin, "training examples", None)), start=2):
+            form.addWidget(QtWidgets.QLabel(a), row, 0)
+            form.addWidget(wa, row, 1)
+            form.addWidget(QtWidgets.QLabel(b), row, 2, 1, 1 if wb is not None else 2)
+            if wb is not None:
+                form.addWidget(wb, row, 3)
+        form.addWidget(self.compute_button, 4, 0, 1, 2)
+        form.addWidget(self.auto_box, 5, 0, 1, 4)
+        self.slice_page = _page(self.plot, [form, self.progress, self.caption, self.convention])
 
-        # -------------------------------------------------------------- GD vs SGD
-        bottom = QtWidgets.QWidget()
-        bl = QtWidgets.QVBoxLayout(bottom)
-        bl.setContentsMargins(0, 4, 0, 0)
-        head = QtWidgets.QHBoxLayout()
-        t = QtWidgets.QLabel("<b>Full-batch gradient descent vs SGD</b>, from the same initial weights")
-        head.addWidget(t)
-        head.addStretch(1)
-        bl.addLayout(head)
-        crow = QtWidgets.QHBoxLayout()
-
-        def spin(lo, hi, val, step=1, double=False, dec=2):
-            s = QtWidgets.QDoubleSpinBox() if double else QtWidgets.QSpinBox()
-            s.setRange(lo, hi)
-            if double:
-                s.setDecimals(dec)
-            s.setSingleStep(step)
-            s.setValue(val)
-            return s
-
-        self.cmp_n = spin(100, 60000, 4000, 500)
-        self.cmp_epochs = spin(1, 200, 20)
-        self.cmp_batch = spin(1, 1000, 10)
-        self.cmp_lr_full = spin(0.01, 100.0, 1.5, 0.5, True)
-        self.cmp_lr_sgd = spin(0.01, 100.0, 1.5, 0.5, True)
-        for label, w in (("examples", self.cmp_n), ("epochs", self.cmp_epochs), ("η full", self.cmp_lr_full),
-                         ("SGD batch", self.cmp_batch), ("η SGD", self.cmp_lr_sgd)):
-            crow.addWidget(QtWidgets.QLabel(label))
-            crow.addWidget(w)
-        crow.addStretch(1)
+        # -------------------------------------------------------------- GD vs SGD: the curves | the controls
+        self.cmp_n = _spin(100, 60000, 4000, 500)
+        self.cmp_epochs = _spin(1, 200, 20)
+        self.cmp_batch = _spin(1, 1000, 10)
+        self.cmp_lr_full = _spin(0.01, 100.0, 1.5, 0.5, decimals=2)
+        self.cmp_lr_sgd = _spin(0.01, 100.0, 1.5, 0.5, decimals=2)
         self.compare_button = QtWidgets.QPushButton("Run comparison")
         self.compare_button.clicked.connect(self._on_compare_clicked)
-        crow.addWidget(self.compare_button)
-        bl.addLayout(crow)
-        plots = QtWidgets.QHBoxLayout()
+        form = QtWidgets.QGridLayout()
+        head = QtWidgets.QLabel("<b>Full-batch gradient descent vs SGD</b>, from the same initial weights")
+        head.setWordWrap(True)
+        form.addWidget(head, 0, 0, 1, 4)
+        for k, (label, w) in enumerate((("examples", self.cmp_n), ("epochs", self.cmp_epochs),
+                                        ("η full", self.cmp_lr_full), ("η SGD", self.cmp_lr_sgd),
+                                        ("SGD batch", self.cmp_batch))):
+            form.addWidget(QtWidgets.QLabel(label), 1 + k // 2, 2 * (k % 2))
+            form.addWidget(w, 1 + k // 2, 2 * (k % 2) + 1)
+        form.addWidget(self.compare_button, 3, 2, 1, 2)
         self.plot_examples = self._curve_plot("examples processed")
         self.plot_time = self._curve_plot("wall time (s)")
-        plots.addWidget(self.plot_examples)
-        plots.addWidget(self.plot_time)
-        bl.addLayout(plots, 1)
+        curves = QtWidgets.QWidget()
+        row = QtWidgets.QHBoxLayout(curves)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.plot_examples)
+        row.addWidget(self.plot_time)
         self.curve_items = {}
+        legend = []
         for which, color, name in (("full", FULL_COLOR, "full batch (all examples, 1 step per epoch)"),
                                    ("sgd", SGD_COLOR, "SGD (mini-batches)")):
             for plot, key in ((self.plot_examples, "examples"), (self.plot_time, "time")):
@@ -251,6 +213,9 @@ class LandscapeView(StudioView):
                                  symbol="o" if which == "full" else None, symbolSize=5, symbolBrush=color,
                                  symbolPen=None)
                 self.curve_items[(which, key)] = item
+            legend.append(f"<span style='color:{color}'>━━</span> {name}")
+        legend_label = QtWidgets.QLabel("<br>".join(legend))  # (beside the curves: a legend inside hid them)
+        legend_label.setWordWrap(True)
         self.compare_summary = QtWidgets.QLabel(
             f"<span style='color:{theme.MUTED}'>“Run comparison” trains both, from the same random weights, in the "
             "background: full batch takes one careful step per pass over the examples, SGD hundreds of rough ones."
@@ -258,11 +223,41 @@ class LandscapeView(StudioView):
         )
         self.compare_summary.setWordWrap(True)
         self.compare_summary.setTextFormat(Qt.RichText)
-        bl.addWidget(self.compare_summary)
-        split.addWidget(bottom)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        self.compare_page = _page(curves, [form, legend_label, self.compare_summary])
+
+        # a tall view shows both, one over the other; a short one (a dock of a small window) has a tab for each
+        self._split = QtWidgets.QSplitter(Qt.Vertical)
+        self._split.setChildrenCollapsible(False)
+        self._tabs = QtWidgets.QTabWidget()
+        self._tabs.setObjectName("landscapeTabs")
+        self._tabs.setDocumentMode(True)
+        root.addWidget(self._split)
+        root.addWidget(self._tabs)
+        self._tall: bool | None = None
+        self._arrange(tall=False)
         self._update_convention()
+
+    def _arrange(self, tall: bool) -> None:
+        if tall == self._tall:
+            return
+        self._tall = tall
+        pages = ((self.slice_page, "Cost slice"), (self.compare_page, "Full batch vs SGD"))
+        for page, title in pages:
+            if tall:
+                self._tabs.removeTab(self._tabs.indexOf(page))
+                self._split.addWidget(page)
+                page.show()  # (the tabs had hidden the one behind)
+            else:
+                self._tabs.addTab(page, title)
+        self._split.setVisible(tall)
+        self._tabs.setVisible(not tall)
+        if tall:
+            self._split.setStretchFactor(0, 3)
+            self._split.setStretchFactor(1, 2)
+
+    def resizeEvent(self, ev) -> None:
+        super().resizeEvent(ev)
+        self._arrange(tall=self.height() >= TALL_HEIGHT)
 
     def _curve_plot(self, xlabel: str):
         w = pg.PlotWidget()
@@ -272,8 +267,7 @@ class LandscapeView(StudioView):
         p.setLabel("bottom", xlabel)
         p.setLabel("left", "cost C")
         p.getAxis("bottom").enableAutoSIPrefix(False)
-        p.addLegend(offset=(-10, 10), labelTextSize="8pt")
-        w.setMinimumHeight(150)
+        w.setMinimumSize(160, 140)
         return w
 
     # ------------------------------------------------------------------ StudioView
@@ -833,6 +827,44 @@ def _fast_gil_switching(on: bool) -> None:
         _saved_switch_interval.pop()
         if len(_saved_switch_interval) == 1:
             sys.setswitchinterval(_saved_switch_interval.pop())
+
+
+def _spin(lo, hi, value, step=1, decimals=None):
+    """A spin box (a double one when ``decimals`` is given)."""
+    s = QtWidgets.QSpinBox() if decimals is None else QtWidgets.QDoubleSpinBox()
+    if decimals is not None:
+        s.setDecimals(decimals)
+    s.setRange(lo, hi)
+    s.setSingleStep(step)
+    s.setValue(value)
+    return s
+
+
+def _page(plots, side_items) -> QtWidgets.QWidget:
+    """The plots with a column beside them: ``side_items`` (widgets and layouts) top to bottom, scrolling
+    on their own when the column is taller than the page."""
+    page = QtWidgets.QWidget()
+    row = QtWidgets.QHBoxLayout(page)
+    row.setContentsMargins(0, 4, 0, 0)
+    row.addWidget(plots, 1)
+    column = QtWidgets.QWidget()
+    col = QtWidgets.QVBoxLayout(column)
+    col.setContentsMargins(2, 0, 6, 0)
+    for item in side_items:
+        if isinstance(item, QtWidgets.QLayout):
+            col.addLayout(item)
+        else:
+            col.addWidget(item)
+    col.addStretch(1)
+    scroll = QtWidgets.QScrollArea()
+    scroll.setWidget(column)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    column.setFixedWidth(SIDE_WIDTH)
+    scroll.setFixedWidth(SIDE_WIDTH + scroll.verticalScrollBar().sizeHint().width())
+    row.addWidget(scroll)
+    return page
 
 
 def _seconds(s: float) -> str:

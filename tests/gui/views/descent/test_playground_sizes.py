@@ -17,19 +17,9 @@ DOCKS = [(700, 250), (950, 260), (1250, 330)]  # (the playground's share of thos
 
 
 @pytest.fixture
-def docked(qtbot):
+def docked(shown):
     """A playground of a dock's size."""
-
-    def make(width, height):
-        view = PlaygroundView()
-        qtbot.addWidget(view)
-        view.resize(width, height)
-        view.show()
-        qtbot.waitExposed(view)
-        qtbot.wait(30)  # (its arrangement for the size settles after the first layout)
-        return view
-
-    return make
+    return lambda width, height: shown(PlaygroundView(), width, height)
 
 
 def inside(widget, viewport) -> bool:
@@ -51,14 +41,8 @@ def run_steps(view, n):
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_the_whole_map_and_the_run_controls_show_without_scrolling(qtbot, make_window, size):
-    w = make_window(load_views=True, size=size, start=False)
-    w.reset_layout()
-    w.show_view("playground")
-    qtbot.wait(50)
-    view = w.views["playground"]
-    area = view.parentWidget().parentWidget()  # the dock's scroll area
-    assert isinstance(area, QtWidgets.QScrollArea) and area.widget() is view
+def test_the_whole_map_and_the_run_controls_show_without_scrolling(in_window, size):
+    view, area = in_window("playground", size)
     assert area.verticalScrollBar().maximum() == 0 and area.horizontalScrollBar().maximum() == 0
     assert inside(view.plot, area.viewport())
     panel = view.side_scroll
