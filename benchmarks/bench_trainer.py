@@ -145,6 +145,10 @@ def cli_bar(args, x, y):
     trees = [str(Path(__file__).resolve().parents[1])] + args.compare
     net = Network(seed=0)
     params = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
+    for tree in trees:  # which kernel each tree's `nnstudio train` gets (none: the NumPy engine)
+        probe = "import _nnstudio_sgd as k; print(k.ISA, k.__file__)"
+        found = subprocess.run([sys.executable, "-c", probe], cwd=tree, capture_output=True, text=True)
+        print(f"{tree}: C kernel {found.stdout.strip() or 'not built: the NumPy engine'}")
     runs = {tree: {1: [], 3: []} for tree in trees}
     numpy_runs = []
     for r in range(args.repeats):  # alternate, so that drift hits every column alike
