@@ -30,13 +30,13 @@ def settings_dir(tmp_path, monkeypatch):
 
 @pytest.fixture
 def make_window(qtbot, settings_dir):
-    """``make(start=True, epochs=0, size=None, full_speed=True, **kw)``: a shown MainWindow (placeholders
+    """``make(start=True, epochs=0, size=(1600, 1000), full_speed=True, **kw)``: a shown MainWindow (placeholders
     instead of the views unless ``load_views=True``), started and idle, training at full speed with no
     epoch limit unless ``epochs`` says otherwise (None: the saved one).  Every window is closed after the test and must
     leave no worker behind."""
     made = []
 
-    def make(start=True, epochs=0, size=None, full_speed=True, **kw):
+    def make(start=True, epochs=0, size=(1600, 1000), full_speed=True, **kw):
         kw.setdefault("load_views", False)
         w = MainWindow(make_settings(), **kw)
         made.append(w)

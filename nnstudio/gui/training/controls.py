@@ -53,6 +53,18 @@ def speed_text(bps: float) -> str:
     return text + ", each shown" if bps <= FOLLOW_SPEED else text
 
 
+def folder_label(path: str, limit: int = 34) -> str:
+    """A folder's path shortened in the middle, its own name always whole:
+    "/work/…/datasets/mnist", not "…rk/steering/shared/datasets/mr"."""
+    if len(path) <= limit:
+        return path
+    name = path.rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1]
+    tail = "/" + name
+    if len(tail) + 2 > limit:
+        return "…" + tail[-(limit - 1):]
+    return path[: limit - len(tail) - 1] + "…" + tail
+
+
 # ----------------------------------------------------------------------------------- icons
 def glyph_icon(kind: str, color: str = theme.TEXT, size: int = 48) -> QtGui.QIcon:
     """Small vector glyphs for the run buttons (play, pause, step, epoch, rewind, reset)."""
@@ -147,11 +159,11 @@ class TrainingActions(QtCore.QObject):
                          "Reset: new random weights from a new seed", "reset")
         self.faster = act("fasterAction", "Faster", "]", "Train faster")
         self.slower = act("slowerAction", "Slower", "[", "Train slower (slow motion down to 1 mini-batch/s)")
-        self.watch = act("watchAction", "Watch it learn", "W",
+        self.watch = act("watchAction", "&Watch", "W",
                          "Watch pace: the first mini-batches one by one, then faster as the network learns, "
                          "up to full speed")
         self.watch.setCheckable(True)
-        self.full_speed = act("fullSpeedAction", "Full speed", "F", "Train at full speed")
+        self.full_speed = act("fullSpeedAction", "&Full speed", "F", "Train at full speed")
         # the play button is the accent colour: its glyph is dark in both themes
         self._icons = {k: glyph_icon(k, PRIMARY_TEXT) for k in ("play", "pause")}
         self.play.setIcon(self._icons["play"])
@@ -245,7 +257,6 @@ class TrainingControls(QtWidgets.QWidget):
         slow = QtWidgets.QLabel("Sp&eed")
         slow.setProperty("muted", True)
         self.watch_button = _tool_button(actions.watch, "watchButton", Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.watch_button.setText("Watch")
         self.watch_button.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
         self.speed_slider = QtWidgets.QSlider(Qt.Orientation.Horizontal)
         self.speed_slider.setObjectName("speedSlider")
@@ -550,8 +561,7 @@ class TrainingControls(QtWidgets.QWidget):
         i = combo.findData(name)
         if i < 0:
             i = combo.count() - 1  # before "Folder…"
-            label = name if len(name) <= 34 else "…" + name[-33:]
-            combo.insertItem(i, label, name)
+            combo.insertItem(i, folder_label(name), name)
             combo.setItemData(i, name, Qt.ItemDataRole.ToolTipRole)
         combo.setCurrentIndex(i)
         combo.blockSignals(False)

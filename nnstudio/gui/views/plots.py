@@ -33,6 +33,40 @@ def _pen(color, width=1.0, alpha=255):
     return p
 
 
+def compact(v: float, spacing: float) -> str:
+    """A tick value in few characters: 950, 12.5k, 1.5M (never "1e+06", which ran into its neighbours)."""
+    def decimals(step: float) -> int:  # as many as the tick spacing needs to be exact (0.25 → 2)
+        for d in range(7):
+            x = step * 10**d
+            if abs(x - round(x)) < 1e-6 * max(1.0, x):
+                return d
+        return 6
+
+    a = abs(v)
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if a >= div and spacing >= div / 1000:
+            d = decimals(spacing / div)
+            return (f"{v / div:.{d}f}".rstrip("0").rstrip(".") if d else f"{v / div:.0f}") + suffix
+    if v == 0:
+        return "0"
+    d = decimals(spacing)
+    return f"{v:.{d}f}"
+
+
+class CompactAxis(pg.AxisItem):
+    """An axis whose tick labels stay short, and thin out before they would touch."""
+
+    def __init__(self, orientation, **kw):
+        super().__init__(orientation, **kw)
+        self.enableAutoSIPrefix(False)
+        # fewer labels when the text would fill more of the axis (pyqtgraph's own thinning)
+        self.setStyle(autoExpandTextSpace=True, autoReduceTextSpace=True,
+                      textFillLimits=[(0, 0.6), (2, 0.4), (4, 0.3), (6, 0.2)])
+
+    def tickStrings(self, values, scale, spacing):
+        return [compact(v * scale, spacing * scale) for v in values]
+
+
 class PlotsPanel(QtWidgets.QWidget):
     """Cost per mini-batch (thin), its moving mean, the per-epoch mean (bold); test accuracy."""
 
@@ -43,12 +77,12 @@ class PlotsPanel(QtWidgets.QWidget):
         self._drawn_version = -1
         self._dark = True
 
-        self.cost_plot = pg.PlotWidget()
+        self.cost_plot = pg.PlotWidget(axisItems={"bottom": CompactAxis("bottom"), "left": CompactAxis("left")})
         self.cost_plot.setObjectName("costPlot")
-        self.accuracy_plot = pg.PlotWidget()
+        self.accuracy_plot = pg.PlotWidget(axisItems={"bottom": CompactAxis("bottom"), "left": CompactAxis("left")})
         self.accuracy_plot.setObjectName("accuracyPlot")
         for w in (self.cost_plot, self.accuracy_plot):
-            w.setMinimumHeight(120)
+            w.setMinimumHeight(90)
             w.setMenuEnabled(True)
             pi = w.getPlotItem()
             # (no grid: pyqtgraph's grid lines cost more to paint than everything else here)
@@ -56,8 +90,8 @@ class PlotsPanel(QtWidgets.QWidget):
             pi.hideButtons()
         cp = self.cost_plot.getPlotItem()
         cp.setLabel("left", "cost")
-        cp.addLegend(offset=(-8, 8), labelTextSize="8pt")
         # (the history hands over at most ~2 points per pixel column: no downsampling here)
+        # (the legend is a line of text above the plot: it never hides the newest part of the curve)
         self.raw_curve = cp.plot(name="each mini-batch", antialias=False)
         self.raw_curve.setClipToView(True)
         self.smooth_curve = cp.plot(name="moving mean")
@@ -104,6 +138,10 @@ class PlotsPanel(QtWidgets.QWidget):
         self.reset_button.clicked.connect(self.reset_view)
         self.cost_label = QtWidgets.QLabel()
         self.cost_label.setObjectName("costReadout")
+        self.legend_label = QtWidgets.QLabel()
+        self.legend_label.setObjectName("costLegend")
+        self.legend_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.legend_label.setWordWrap(True)
         self.accuracy_label = QtWidgets.QLabel()
         self.accuracy_label.setObjectName("accuracyReadout")
         for lab in (self.cost_label, self.accuracy_label):
@@ -120,6 +158,7 @@ class PlotsPanel(QtWidgets.QWidget):
         lay.setContentsMargins(6, 4, 6, 6)
         lay.setSpacing(4)
         lay.addWidget(self.cost_label)
+        lay.addWidget(self.legend_label)
         lay.addWidget(self.cost_plot, 3)
         lay.addWidget(self.accuracy_label)
         lay.addWidget(self.accuracy_plot, 2)
@@ -150,12 +189,12 @@ class PlotsPanel(QtWidgets.QWidget):
         self.accuracy_curve.setPen(_pen(good, 2.5))
         self.accuracy_curve.setSymbolBrush(pg.mkBrush(good))
         self.accuracy_curve.setSymbolPen(_pen(good))
-        legend = self.cost_plot.getPlotItem().legend
-        if legend is not None:
-            legend.setLabelTextColor(fg)
-            legend.setBrush(pg.mkBrush(QtGui.QColor(bg)))
-            for _sample, label in legend.items:
-                label.setText(label.text, color=fg)
+        def swatch(color, text, width):
+            c = QtGui.QColor(color) if isinstance(color, str) else QtGui.QColor(*color)
+            return (f"<span style='color:{c.name()}; font-weight:900'>{'━' if width > 1.5 else '─'}</span>"
+                    f"&nbsp;<span style='color:{muted}'>{text}</span>")
+        self.legend_label.setText("&nbsp;&nbsp; ".join((swatch(raw, "each mini-batch", 1), swatch(blue, "moving mean", 2),
+                                                         swatch(accent, "epoch mean", 3))))
         self._drawn_version = -1
 
     def set_x_mode(self, mode: str) -> None:

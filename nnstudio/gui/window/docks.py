@@ -115,7 +115,7 @@ def build_docks(window) -> None:
     scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     scroll.setWidget(w.controls)
-    scroll.setMinimumWidth(w.controls.minimumSizeHint().width() + 14)
+    scroll.setMinimumWidth(w.controls.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
     w.training_dock = _dock(w, "trainingDock", "Training", scroll, L)
     w.plots_dock = _dock(w, "plotsDock", "Plots", w.plots, R)
     w.draw_dock = _dock(w, "drawDock", "Draw", _host(w.views["draw"], "drawScroll"), B)
@@ -140,14 +140,69 @@ def build_docks(window) -> None:
         w.docks.append(d)
 
 
+#: narrower than this, the default layout tabs the Plots with the views along the bottom (the diagram
+#: keeps the middle's width); wider, the plots stand on the right
+NARROW_WIDTH = 1400
+#: the largest size the window opens at (it opens smaller on a smaller screen)
+DEFAULT_SIZE = (1600, 1000)
+
+
+def fit_to_screen(window) -> None:
+    """Open within the screen's available area (a 1280×720 laptop gets a window that fits)."""
+    from nnstudio.gui.qt import QtGui
+
+    screen = window.screen() or QtGui.QGuiApplication.primaryScreen()
+    if screen is None:  # pragma: no cover - no screen at all
+        window.resize(*DEFAULT_SIZE)
+        return
+    avail = screen.availableGeometry()
+    # the window manager's frame is not known before the window is first shown: leave room for a
+    # title bar (32 px) and whatever frame there already is
+    frame = window.frameGeometry().size() - window.geometry().size()
+    fw, fh = max(0, frame.width()), max(32, frame.height())
+    w = min(DEFAULT_SIZE[0], avail.width() - fw)
+    h = min(DEFAULT_SIZE[1], avail.height() - fh)
+    arrange_for_width(window, w)  # (first: the arrangement decides how narrow the window may be)
+    window.setMinimumSize(0, 0)  # (the layout's minimum of the arrangement it had is not ours)
+    window.resize(max(640, w), max(480, h))
+    if not avail.contains(window.frameGeometry()):
+        window.move(avail.topLeft())
+
+
+def apply_default_layout(window, sizes: bool = True) -> None:
+    """The default arrangement for the window's size: on a narrow window the Plots join the tab
+    group along the bottom (after Draw), on a wide one they stand on the right.  ``sizes``: also
+    give the docks their default sizes (once the window is shown)."""
+    arrange_for_width(window, window.width())
+    window.draw_dock.raise_()
+    if sizes:
+        apply_default_sizes(window)
+
+
+def arrange_for_width(window, width: int) -> None:
+    w = window
+    B, R = Qt.DockWidgetArea.BottomDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+    if w.plots_dock.isFloating():
+        w.plots_dock.setFloating(False)
+    if width < NARROW_WIDTH:
+        if w.dockWidgetArea(w.plots_dock) != B or w.plots_dock not in w.tabifiedDockWidgets(w.draw_dock):
+            w.addDockWidget(B, w.plots_dock)
+            w.tabifyDockWidget(w.draw_dock, w.plots_dock)
+    elif w.dockWidgetArea(w.plots_dock) != R:
+        w.addDockWidget(R, w.plots_dock)
+
+
 def apply_default_sizes(window) -> None:
     """Dock sizes of the default layout, relative to the window's size."""
     w = window
-    width, height = max(1000, w.width()), max(700, w.height())
+    width, height = w.width(), w.height()
     H, V = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
     w.resizeDocks([w.training_dock], [w.training_dock.minimumSizeHint().width()], H)
-    w.resizeDocks([w.plots_dock], [int(width * 0.26)], H)
-    w.resizeDocks([w.draw_dock], [int(height * 0.40)], V)
+    if w.dockWidgetArea(w.plots_dock) == Qt.DockWidgetArea.RightDockWidgetArea:
+        w.resizeDocks([w.plots_dock], [int(width * 0.26)], H)
+    # a short window gives the bottom views a little more of its height (the diagram scales down)
+    share = 0.40 if height >= 900 else 0.46
+    w.resizeDocks([w.draw_dock], [int(height * share)], V)
 
 
 def reset_layout(window, default_state: bytes, version: int) -> None:
@@ -162,8 +217,7 @@ def reset_layout(window, default_state: bytes, version: int) -> None:
             d.show()
     if w.lessons_dock is not None:
         w.lessons_dock.setVisible(lessons_open)
-    w.draw_dock.raise_()
-    apply_default_sizes(w)
+    apply_default_layout(w)
 
 
 def open_lessons(window) -> None:

@@ -69,6 +69,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._message_box = None
         self._load_dialog = None
         self._pending_input = None
+        self._geometry_restored = False
+        self._sized_by_caller = False
         self.views_input = None  # the current input as the views last got it (the session's, a moment later)
         self._closing = False
         self._ask_on_close = False  # set by File ▸ Quit: ask about unsaved training before closing
@@ -87,7 +89,7 @@ class MainWindow(QtWidgets.QMainWindow):
         build_menus(self)
         self.frames = FrameClock(s, self.studio_views, self.plots, self.status.refresh, self)
         self._wire()
-        self.resize(1600, 1000)
+        self.resize(*docks.DEFAULT_SIZE)
         self._default_sizes_pending = True
         self._default_state = self.saveState(STATE_VERSION)
         self._restore_settings()
@@ -425,10 +427,26 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ================================================================== layout and theme
     def showEvent(self, event) -> None:
+        if self._default_sizes_pending:
+            if not self._geometry_restored and not self._sized_by_caller:
+                docks.fit_to_screen(self)  # (the first launch: within the screen's available area)
+            elif self._sized_by_caller:  # arranged for the size asked for, then given it (the wide
+                docks.arrange_for_width(self, self._asked_size[0])  # arrangement may not fit in it)
+                self.setMinimumSize(0, 0)
+                super().resize(*self._asked_size)
+            docks.apply_default_layout(self, sizes=False)  # (before showing: it decides the minimum size)
         super().showEvent(event)
         if self._default_sizes_pending:
             self._default_sizes_pending = False
-            QtCore.QTimer.singleShot(0, lambda: docks.apply_default_sizes(self))
+            QtCore.QTimer.singleShot(0, lambda: docks.apply_default_layout(self))
+
+    def resize(self, *args) -> None:
+        """(A size set before the window is shown wins over fitting it to the screen.)"""
+        if getattr(self, "_default_sizes_pending", False):
+            self._sized_by_caller = True
+            size = args[0] if len(args) == 1 else QtCore.QSize(*args)
+            self._asked_size = (size.width(), size.height())
+        super().resize(*args)
 
     def reset_layout(self) -> None:
         docks.reset_layout(self, self._default_state, STATE_VERSION)
@@ -462,6 +480,11 @@ class MainWindow(QtWidgets.QMainWindow):
         for d in (self.draw_dock, self.backprop_dock, self.gradient_dock, self.evaluation_dock):
             d.widget().setPalette(dark_palette)
         self.centralWidget().setPalette(dark_palette)
+        # the light stylesheet's boxes and buttons are not as wide as the dark one's: the Training
+        # dock takes the width of the panel as it is now drawn (it pushed past its edge otherwise)
+        scroll = self.training_dock.widget()
+        self.controls.ensurePolished()
+        scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
         self.plots.refresh(self.session.history)
         self.status.refresh(force=True)
 
@@ -511,7 +534,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.set_light_theme(True)
         geo = st.value("window/geometry")
         if isinstance(geo, (QtCore.QByteArray, bytes)) and geo:
-            self.restoreGeometry(QtCore.QByteArray(geo))
+            self._geometry_restored = self.restoreGeometry(QtCore.QByteArray(geo))
         state = st.value("window/state")
         if isinstance(state, (QtCore.QByteArray, bytes)) and state:
             if self.restoreState(QtCore.QByteArray(state), STATE_VERSION):

@@ -91,6 +91,13 @@ class StatusBar(QtWidgets.QStatusBar):
         rate = self._rate[2]
         self._set(self.labels["speed"], f"{rate:>8,.0f} ex/s" if rate else "   — ex/s")
 
+    def resizeEvent(self, ev) -> None:
+        """A narrow window keeps the message readable: the least needed fields step aside first."""
+        super().resizeEvent(ev)
+        width = self.width()
+        for key, below in (("speed", 1350), ("examples", 1350), ("lr", 1100)):
+            self.labels[key].setVisible(width >= below)
+
     def restart(self) -> None:
         self._rate = (time.perf_counter(), 0, 0.0)
         self.refresh(force=True)

@@ -140,7 +140,7 @@ class LessonsView(StudioView):
         self.status.setProperty("muted", True)
         fs = self.status.font()
         if fs.pointSizeF() > 0:
-            fs.setPointSizeF(fs.pointSizeF() * 0.9)
+            fs.setPointSizeF(max(9.0, fs.pointSizeF() * 0.9))
         self.status.setFont(fs)
 
         self.back_button = QtWidgets.QPushButton("◀  Back")
