@@ -19,6 +19,7 @@ import numpy as np
 from nnstudio.components.evaluation import PROBES, Analysis, class_indices
 from nnstudio.gui.style import theme
 from nnstudio.gui.views.evaluation.widgets import (
+    CardFlow,
     ClassBars,
     ConfusionMatrixWidget,
     GalleryItem,
@@ -28,7 +29,7 @@ from nnstudio.gui.views.evaluation.widgets import (
     ThumbnailGallery,
 )
 from nnstudio.gui.widgets.output_bars import OutputBars
-from nnstudio.gui.qt import QtWidgets, Qt, Signal
+from nnstudio.gui.qt import QtCore, QtWidgets, Qt, Signal
 
 SPLITS = ("test", "train")
 _SPLIT_WORDS = {"test": "test", "train": "training"}
@@ -71,6 +72,7 @@ class SummaryPage(QtWidgets.QWidget):
         self.accuracy_label.setToolTip("fraction of the images whose brightest output neuron is the right digit")
         self.correct_label = QtWidgets.QLabel("not evaluated yet")
         self.correct_label.setStyleSheet(f"color: {theme.TEXT}; font-size: 11pt;")
+        self.correct_label.setWordWrap(True)
         self.cost_label = _muted("")
         self.cost_label.setToolTip("the cost of one image is C = Σ (a − y)² over the ten outputs (no ½); "
                                    "this is its average over the images")
@@ -97,6 +99,7 @@ class SummaryPage(QtWidgets.QWidget):
         side.addWidget(self.split_combo)
         side.addWidget(self.evaluate_button)
         side.addWidget(self.busy_label)
+        side.addStretch(1)
         head.addLayout(side)
 
         self.confusion = ConfusionMatrixWidget()
@@ -111,15 +114,15 @@ class SummaryPage(QtWidgets.QWidget):
         bar_box.addWidget(self._title("Read correctly, per digit"))
         bar_box.addWidget(_muted("the dashed yellow line is the overall accuracy; the weakest digit is red"))
         bar_box.addWidget(self.bars, 1)
-        mid = QtWidgets.QHBoxLayout()
+        # the matrix and the bars side by side when the page is wide enough for both, stacked when not
+        self.mid = mid = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.LeftToRight)
+        mid.setSpacing(12)
         mid.addLayout(conf_box, 3)
-        mid.addSpacing(12)
         mid.addLayout(bar_box, 2)
 
         self.cell_label = _muted("Click a cell of the matrix to see those images here; click an image to load it.")
         self.cell_gallery = ThumbnailGallery(scale=2)
-        self.cell_gallery.setMinimumHeight(100)
-        self.cell_gallery.setFixedHeight(112)
+        self.cell_gallery.setFixedHeight(self.cell_gallery.rows_height(1))  # (one row; more scroll)
         self.cell_gallery.itemClicked.connect(lambda i: self.exampleClicked.emit(self.cell_gallery.items()[i].key))
 
         lay = QtWidgets.QVBoxLayout(self)
@@ -129,6 +132,23 @@ class SummaryPage(QtWidgets.QWidget):
         lay.addWidget(self.cell_label)
         lay.addWidget(self.cell_gallery)
         self._result: _Result | None = None
+        self._shown_width = 0
+
+    def event(self, e):
+        if e.type() == QtCore.QEvent.Type.LayoutRequest and self._shown_width:
+            self.fit_width(self._shown_width)  # (the matrix grew or shrank with its counts)
+        return super().event(e)
+
+    def fit_width(self, width: int) -> None:
+        """The width its scroll area shows: the matrix and the bars side by side if both fit, stacked if not."""
+        self._shown_width = width
+        D = QtWidgets.QBoxLayout.Direction
+        m = self.layout().contentsMargins()
+        need = (sum(self.mid.itemAt(i).minimumSize().width() for i in range(self.mid.count()))
+                + self.mid.spacing() + m.left() + m.right())
+        d = D.LeftToRight if width >= need else D.TopToBottom
+        if self.mid.direction() != d:
+            self.mid.setDirection(d)
 
     @staticmethod
     def _title(text):
@@ -430,7 +450,7 @@ class NoisePage(QtWidgets.QWidget):
         top.addWidget(intro, 1)
         top.addWidget(self.new_button, 0, Qt.AlignmentFlag.AlignTop)
         self.cards: dict[str, ProbeCard] = {}
-        row = QtWidgets.QHBoxLayout()
+        self.card_flow = row = CardFlow()  # (as many in a row as the width holds; more rows when narrow)
         for name in PROBES:
             card = ProbeCard(name)
             card.clicked.connect(lambda n=name: self._on_card(n))
@@ -512,8 +532,7 @@ class BrowserPage(QtWidgets.QWidget):
         self.avg_label.setStyleSheet(f"color: {theme.TEXT}; font-size: 11pt; font-weight: 600;")
         self.avg_note = _muted("")
         self.averages = ThumbnailGallery(scale=2, min_text_width=48)
-        self.averages.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.averages.setFixedHeight(104)
+        self.averages.set_fit_height()  # (every class on screen: more rows when narrow)
         self.averages.itemClicked.connect(self._on_average)
         self.split_combo = QtWidgets.QComboBox()
         self.split_combo.addItems(["test set", "training set"])

@@ -129,6 +129,7 @@ class EvaluationView(StudioView):
             scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
             scroll.setWidget(page)
             page.setObjectName("evalPage")
+            scroll.viewport().installEventFilter(self)  # (a page that rearranges itself hears its width)
             self._pages.append(page)
             i = self.tabs.addTab(scroll, name)
             self.tabs.setTabToolTip(i, tip)
@@ -441,6 +442,10 @@ class EvaluationView(StudioView):
     def eventFilter(self, obj, e) -> bool:
         if obj is self._watched_window and e.type() == QtCore.QEvent.Type.Close:
             self.shutdown()
+        elif e.type() == QtCore.QEvent.Type.Resize and isinstance(obj.parentWidget(), QtWidgets.QScrollArea):
+            page = obj.parentWidget().widget()
+            if hasattr(page, "fit_width"):
+                page.fit_width(obj.width())
         return False
 
     def closeEvent(self, e) -> None:

@@ -51,6 +51,7 @@ class ThumbnailGallery(QtWidgets.QAbstractScrollArea):
         self._hover = -1
         self._selected = -1
         self._placeholder = ""
+        self._fit = False
         self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.viewport().setMouseTracking(True)
@@ -67,10 +68,36 @@ class ThumbnailGallery(QtWidgets.QAbstractScrollArea):
         self._relayout()
         if not keep_scroll:
             self.verticalScrollBar().setValue(0)
+        if self._fit:
+            self.updateGeometry()
         self.viewport().update()
 
     def items(self) -> list[GalleryItem]:
         return list(self._items)
+
+    def set_fit_height(self, fit: bool = True) -> None:
+        """``fit``: as tall as its items need at its width, without a scroll bar of its own (the page
+        around it scrolls); otherwise it scrolls within the height its layout gives it."""
+        self._fit = fit
+        policy = self.sizePolicy()
+        policy.setVerticalPolicy(QtWidgets.QSizePolicy.Policy.Preferred if fit else
+                                 QtWidgets.QSizePolicy.Policy.Expanding)
+        policy.setHeightForWidth(fit)
+        self.setSizePolicy(policy)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff if fit else
+                                        Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.updateGeometry()
+
+    def rows_height(self, rows: int) -> int:
+        """The height that shows ``rows`` rows of thumbnails."""
+        return rows * self._metrics()[2] + 8
+
+    def hasHeightForWidth(self) -> bool:
+        return self._fit
+
+    def heightForWidth(self, w: int) -> int:
+        _, cw, _, _ = self._metrics()
+        return self.rows_height(max(1, -(-len(self._items) // max(1, (w - 8) // cw))))
 
     def set_placeholder(self, text: str) -> None:
         self._placeholder = text
@@ -110,6 +137,8 @@ class ThumbnailGallery(QtWidgets.QAbstractScrollArea):
 
     def sizeHint(self):
         _, cw, ch, _ = self._metrics()
+        if self._fit:
+            return QtCore.QSize(cw * 6 + 24, self.heightForWidth(cw * 6 + 24))
         return QtCore.QSize(cw * 6 + 24, ch * 2 + 16)
 
     def minimumSizeHint(self):
@@ -248,7 +277,6 @@ class ConfusionMatrixWidget(QtWidgets.QWidget):
         self._selected: tuple[int, int] | None = None
         self._hover: tuple[int, int] | None = None
         self.setMouseTracking(True)
-        self.setMinimumSize(260, 260)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
 
     def set_matrix(self, confusion, class_names=None) -> None:
@@ -256,7 +284,22 @@ class ConfusionMatrixWidget(QtWidgets.QWidget):
         if class_names is not None:
             self._names = tuple(class_names)
         self._selected = None
+        self.updateGeometry()  # (its least size follows the widest count)
         self.update()
+
+    def min_cell(self) -> int:
+        """The least side of a cell: its count (and a class name) fit with a margin."""
+        fm = QtGui.QFontMetrics(scaled_font(self, 0.9))
+        n = len(self._names) if self._m is None else len(self._m)
+        texts = [self._short(k) for k in range(n)] + ["888"]
+        if self._m is not None:
+            texts.append(f"{int(self._m.max()):,}")
+        return max(fm.height() + 6, max(fm.horizontalAdvance(t) for t in texts) + 10)
+
+    def minimumSizeHint(self):
+        n, left, top, _ = self._geometry()
+        side = n * self.min_cell()
+        return QtCore.QSize(left + side + 6, top + side + 6)
 
     def matrix(self) -> np.ndarray | None:
         return None if self._m is None else self._m.copy()
@@ -333,8 +376,7 @@ class ConfusionMatrixWidget(QtWidgets.QWidget):
         off = frac.copy()
         np.fill_diagonal(off, 0)
         worst = off.max() or 1.0
-        count_font = scaled_font(self, min(1.0, max(0.6, cell / 44)))
-        p.setFont(count_font)
+        p.setFont(fm_font)  # (the counts in the axes' size: the cells are never narrower than a count)
         for t in range(n):
             for q in range(n):
                 r = self.cell_rect(t, q)
@@ -393,14 +435,7 @@ class ClassBars(QtWidgets.QWidget):
         self._values: list[float | None] = []
         self._names: tuple[str, ...] = ()
         self._overall: float | None = None
-        self.setMinimumSize(200, 180)
         self.setMouseTracking(True)
-
-    def set_values(self, values, class_names, overall=None) -> None:
-        self._values = list(values)
-        self._names = tuple(class_names)
-        self._overall = overall
-        self.update()
 
     def value_text(self, k: int) -> str:
         v = self._values[k]
@@ -412,7 +447,20 @@ class ClassBars(QtWidgets.QWidget):
         return QtCore.QRect(0, int(4 + k * h), self.width(), int(h))
 
     def sizeHint(self):
-        return QtCore.QSize(300, 260)
+        return QtCore.QSize(300, 260).expandedTo(self.minimumSizeHint())
+
+    def minimumSizeHint(self):
+        fm = QtGui.QFontMetrics(scaled_font(self, 0.9))
+        n = max(10, len(self._values))
+        label = max([fm.horizontalAdvance(name) for name in self._names] + [0]) + 10
+        return QtCore.QSize(label + 80 + fm.horizontalAdvance("100.0%") + 10, n * (fm.height() + 2) + 8)
+
+    def set_values(self, values, class_names, overall=None) -> None:
+        self._values = list(values)
+        self._names = tuple(class_names)
+        self._overall = overall
+        self.updateGeometry()
+        self.update()
 
     def paintEvent(self, e):
         p = QtGui.QPainter(self)
@@ -637,7 +685,72 @@ class NeuronGrid(QtWidgets.QAbstractScrollArea):
         return super().viewportEvent(e)
 
 
-# --------------------------------------------------------------------------- probe card
+# --------------------------------------------------------------------------- probe cards
+class CardFlow(QtWidgets.QLayout):
+    """Cards of one size in as many columns as the width holds, wrapping to more rows when narrow (its
+    height follows its width: ``heightForWidth``)."""
+
+    def __init__(self, parent=None, spacing: int = 8):
+        super().__init__(parent)
+        self._items: list[QtWidgets.QLayoutItem] = []
+        self.setSpacing(spacing)
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item) -> None:
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, i):
+        return self._items[i] if 0 <= i < len(self._items) else None
+
+    def takeAt(self, i):
+        return self._items.pop(i) if 0 <= i < len(self._items) else None
+
+    def expandingDirections(self):
+        return Qt.Orientation(0)
+
+    def _cell(self) -> QtCore.QSize:
+        """A card's least width and its height."""
+        shown = [it for it in self._items if not it.isEmpty()] or self._items
+        return QtCore.QSize(max((it.minimumSize().width() for it in shown), default=0),
+                            max((it.sizeHint().height() for it in shown), default=0))
+
+    def columns(self, width: int) -> int:
+        m, cell = self.contentsMargins(), self._cell()
+        inner = width - m.left() - m.right()
+        return max(1, min(len(self._items), (inner + self.spacing()) // max(1, cell.width() + self.spacing())))
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        m, cell = self.contentsMargins(), self._cell()
+        rows = -(-len(self._items) // self.columns(width))
+        return rows * cell.height() + (rows - 1) * self.spacing() + m.top() + m.bottom()
+
+    def minimumSize(self) -> QtCore.QSize:
+        m, cell = self.contentsMargins(), self._cell()
+        return QtCore.QSize(cell.width() + m.left() + m.right(), cell.height() + m.top() + m.bottom())
+
+    def sizeHint(self) -> QtCore.QSize:
+        m, cell, n = self.contentsMargins(), self._cell(), len(self._items)
+        return QtCore.QSize(n * cell.width() + (n - 1) * self.spacing() + m.left() + m.right(),
+                            cell.height() + m.top() + m.bottom())
+
+    def setGeometry(self, rect: QtCore.QRect) -> None:
+        super().setGeometry(rect)
+        m, cell, sp = self.contentsMargins(), self._cell(), self.spacing()
+        r = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
+        cols = self.columns(rect.width())
+        w = (r.width() - (cols - 1) * sp) / cols
+        for k, it in enumerate(self._items):
+            row, col = divmod(k, cols)
+            it.setGeometry(QtCore.QRect(round(r.left() + col * (w + sp)), r.top() + row * (cell.height() + sp),
+                                        round(w), cell.height()))
+
+
 class ProbeCard(QtWidgets.QFrame):
     """One noise-test input: the image, the ten output activations and the network's answer."""
 
