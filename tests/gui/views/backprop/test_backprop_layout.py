@@ -12,6 +12,7 @@ from nnstudio.gui.style import theme
 from nnstudio.gui.style.palette import apply_theme
 from nnstudio.gui.views.backprop import BackpropView
 from nnstudio.gui.views.backprop._common import TAB_NAMES, TABS, _Canvas
+from nnstudio.gui.window import docks
 from nnstudio.session.model import Snapshot
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -32,10 +33,7 @@ def docked(qtbot, ds):
 
     def make(width, height, sizes=(784, 16, 16, 10)):
         v = BackpropView()
-        area = QtWidgets.QScrollArea()
-        area.setWidgetResizable(True)
-        area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        area.setWidget(v)
+        area = docks._host(v, "backpropScroll")  # (the scroll area the window's dock holds it in)
         qtbot.addWidget(area)
         area.resize(width, height)
         v.set_dataset(ds)
