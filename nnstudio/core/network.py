@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnstudio.limits import check_network
+
 from .activations import Activation, get_activation
 from .costs import Cost, CrossEntropy, get_cost
 
@@ -105,6 +107,7 @@ class Network:
             raise ValueError(f"a network needs at least two layers of size >= 1, got {sizes}")
         if init not in INITS:
             raise ValueError(f"unknown initialisation {init!r}; choose one of: {', '.join(INITS)}")
+        check_network(sizes)  # (LimitError, a ValueError, before anything is allocated)
         self.sizes = sizes
         self.activation = get_activation(activation)
         self.output_activation = get_activation("sigmoid")
