@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nnstudio import limits
+
 from .download import (
     REMOTE_DATASETS,
     CancelCallback,
@@ -17,9 +19,10 @@ from .download import (
     dataset_dir,
     download_dataset,
     file_md5,
+    remove_leftovers,
 )
 from .errors import DataError, DataUnavailable
-from .idx import read_idx
+from .idx import read_idx, read_idx_header
 
 __all__ = [
     "DATASETS",
@@ -72,6 +75,32 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _check_shapes(
+    images: tuple[int, ...],
+    labels: tuple[int, ...],
+    images_name: str,
+    labels_name: str,
+) -> None:
+    """Raise DataError (naming the offending file) unless ``images`` (N x 28 x 28) and ``labels``
+    (N) are the shapes of a split: decided from the IDX headers alone, before any data is read."""
+    if len(images) != 3:
+        raise DataError(
+            f"{images_name}: expected images (an idx3 file of N x 28 x 28), got {len(images)} dimension(s) "
+            f"of shape {'x'.join(map(str, images))}"
+        )
+    if tuple(images[1:]) != (28, 28):
+        raise DataError(f"{images_name}: images are {images[1]}x{images[2]}, expected 28x28")
+    if len(labels) != 1:
+        raise DataError(
+            f"{labels_name}: expected labels (an idx1 file), got {len(labels)} dimensions "
+            f"of shape {'x'.join(map(str, labels))}"
+        )
+    if images[0] == 0:
+        raise DataError(f"{images_name}: holds no images")
+    if images[0] != labels[0]:
+        raise DataError(f"{labels_name}: {labels[0]} labels but {images_name} has {images[0]} images")
+
+
 def _check_split(
     images: np.ndarray,
     labels: np.ndarray,
@@ -84,24 +113,7 @@ def _check_split(
         raise DataError(f"{images_name}: images must be uint8, got {images.dtype}")
     if labels.dtype != np.uint8:
         raise DataError(f"{labels_name}: labels must be uint8, got {labels.dtype}")
-    if images.ndim != 3:
-        raise DataError(
-            f"{images_name}: expected images (an idx3 file of N x 28 x 28), got {images.ndim} dimension(s) "
-            f"of shape {'x'.join(map(str, images.shape))}"
-        )
-    if images.shape[1:] != (28, 28):
-        raise DataError(f"{images_name}: images are {images.shape[1]}x{images.shape[2]}, expected 28x28")
-    if labels.ndim != 1:
-        raise DataError(
-            f"{labels_name}: expected labels (an idx1 file), got {labels.ndim} dimensions "
-            f"of shape {'x'.join(map(str, labels.shape))}"
-        )
-    if images.shape[0] == 0:
-        raise DataError(f"{images_name}: holds no images")
-    if images.shape[0] != labels.shape[0]:
-        raise DataError(
-            f"{labels_name}: {labels.shape[0]} labels but {images_name} has {images.shape[0]} images"
-        )
+    _check_shapes(images.shape, labels.shape, images_name, labels_name)
     if labels.size and int(labels.max()) >= n_classes:
         bad = int(np.argmax(labels >= n_classes))
         raise DataError(
@@ -181,7 +193,8 @@ def _idx_candidates(stem: str, kind: str) -> list[str]:
 
 def find_idx_files(folder: str | os.PathLike[str]) -> dict[str, Path]:
     """Locate the four IDX files in ``folder`` (standard names, ``.gz`` optional, ``-`` or ``.`` before
-    ``idx``). Raises DataError naming the folder and the first missing file."""
+    ``idx``). Raises DataError naming the folder and the first missing file, or the two files that
+    could both be meant (a raw file beside its ``.gz``)."""
     folder = Path(folder)
     found: dict[str, Path] = {}
     try:
@@ -190,11 +203,14 @@ def find_idx_files(folder: str | os.PathLike[str]) -> dict[str, Path]:
         raise DataError(f"{folder}: cannot list the folder ({' '.join(str(exc).split())})") from None
     missing = []
     for attr, stem, kind in _ROLES:
-        for cand in _idx_candidates(stem, kind):
-            p = entries.get(cand)
-            if p is not None and p.is_file():
-                found[attr] = p
-                break
+        present = [p for p in (entries.get(c) for c in _idx_candidates(stem, kind)) if p is not None and p.is_file()]
+        if len(present) > 1:
+            raise DataError(
+                f"{folder}: both {present[0].name} and {present[1].name} are here; keep one of them "
+                "(nnstudio will not guess which one is right)"
+            )
+        if present:
+            found[attr] = present[0]
         else:
             missing.append(f"{stem}-{kind}-ubyte[.gz]")
     if missing:
@@ -209,7 +225,16 @@ def _load_idx_folder(
     folder: Path, *, name: str, class_names: tuple[str, ...], source: str, files: dict[str, Path] | None = None
 ) -> Dataset:
     files = files if files is not None else find_idx_files(folder)
-    arrays = {attr: read_idx(path) for attr, path in files.items()}
+    # the headers first: each file's role and its partner's count decide before any data is read
+    headers = {attr: read_idx_header(path) for attr, path in files.items()}
+    for split in ("train", "test"):
+        _check_shapes(headers[f"{split}_images"].dims, headers[f"{split}_labels"].dims,
+                      files[f"{split}_images"].name, files[f"{split}_labels"].name)
+    try:
+        limits.check_data(sum(h.nbytes for h in headers.values()), f"{folder}: the four IDX files")
+    except limits.LimitError as exc:
+        raise DataError(str(exc)) from None
+    arrays = {attr: read_idx(path, dims=headers[attr].dims) for attr, path in files.items()}
     for split in ("train", "test"):
         _check_split(
             arrays[f"{split}_images"],
@@ -256,6 +281,22 @@ def _load_sample() -> Dataset:
 
 
 # ------------------------------------------------------------------------------------------------ public
+
+
+def _is_fashion(files: dict[str, Path]) -> bool:
+    """The class names of a folder come from its contents, never from its name: it holds
+    Fashion-MNIST (clothing) only if its label files are Fashion-MNIST's own downloads (same
+    size and MD5); any other folder holds digits."""
+    known = {rf.name: rf for rf in REMOTE_DATASETS["fashion-mnist"].files}
+    for attr in ("train_labels", "test_labels"):
+        p = files[attr]
+        rf = known.get(p.name)
+        try:
+            if rf is None or p.stat().st_size != rf.size or file_md5(p) != rf.md5:
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def _not_downloaded_message(name: str, folder: Path, detail: str) -> str:
@@ -307,6 +348,7 @@ def load_dataset(
         if name == "mnist-sample":
             return _load_sample()
         folder = dataset_dir(name, cache_dir)
+        remove_leftovers(folder)
         problem = _cache_problem(name, folder)
         if problem is not None:
             if not download:
@@ -322,14 +364,18 @@ def load_dataset(
         path = Path(name_or_path).expanduser()
         is_dir = path.is_dir()
         exists = path.exists()
+    except RuntimeError:  # "~nosuchuser/x": no such user (or no home folder) to expand '~' to
+        raise DataError(f"{name_or_path}: cannot expand '~' here: no such user or home folder") from None
     except (TypeError, ValueError, OSError):
         raise DataError(
             f"{name_or_path!r}: unknown dataset (valid names: {', '.join(DATASETS)}, or a folder of IDX files)"
         ) from None
     if is_dir:
         folder = path.resolve()
-        classes = FASHION_CLASSES if "fashion" in folder.name.lower() else DIGIT_CLASSES
-        return _load_idx_folder(folder, name=str(folder), class_names=classes, source=f"IDX files in {folder}")
+        files = find_idx_files(folder)
+        classes = FASHION_CLASSES if _is_fashion(files) else DIGIT_CLASSES
+        return _load_idx_folder(folder, name=str(folder), class_names=classes, source=f"IDX files in {folder}",
+                                files=files)
     if exists:
         raise DataError(f"{path}: is a file, not a folder; pass the folder that holds the four IDX files")
     raise DataError(

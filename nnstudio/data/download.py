@@ -24,7 +24,12 @@ Guarantees
 * Nothing partial ever appears under a final file name: each file is streamed to ``.<name>.*.part`` in the
   destination folder, its MD5 verified, then renamed. On any failure, cancel, or even ``KeyboardInterrupt``,
   the temporary file is deleted. Files that were already complete and verified stay (so a later run resumes
-  with the next file). Stale ``.part`` files left by a killed process are removed after an hour.
+  with the next file). A ``.part`` file carries its process number: one left by a process that was killed
+  outright (SIGKILL, a power cut) is removed by the next load or download of that dataset.
+* The exact size of every file is known: a mirror whose Content-Length says otherwise is not read at all,
+  and one that sends more bytes than the file has is cut off there (never more than the file's size is
+  written, whatever the server announces).
+* A mirror may be a folder holding the files (``/media/usb/mnist`` or ``file:///media/usb/mnist/``).
 * A file already present with the right MD5 is not downloaded again.
 * ``timeout`` applies to connecting and to each read: a server that sends nothing for ``timeout`` seconds
   counts as failed ("no data for N s (timed out)") and the next mirror is tried.
@@ -44,10 +49,10 @@ import functools
 import hashlib
 import http.client
 import os
+import re
 import select
 import socket
 import ssl
-import tempfile
 import threading
 import time
 import urllib.error
@@ -55,6 +60,8 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from nnstudio._atomic import sweep_leftovers, temp_file
 
 from .errors import DataError, DataUnavailable, DownloadCancelled
 
@@ -66,6 +73,7 @@ __all__ = [
     "dataset_dir",
     "download_dataset",
     "file_md5",
+    "remove_leftovers",
 ]
 
 ProgressCallback = Callable[[int, "int | None", str], object]
@@ -78,7 +86,7 @@ _TICK = 0.25  # longest single wait on a socket: how soon cancel() is noticed
 
 @dataclass(frozen=True)
 class RemoteFile:
-    """One downloadable file: its canonical name, the MD5 of its bytes, and its size (a progress hint)."""
+    """One downloadable file: its canonical name, the MD5 of its bytes, and its exact size in bytes."""
 
     name: str
     md5: str
@@ -161,8 +169,23 @@ def _remote(name: str) -> RemoteDataset:
         raise DataError(f"{name}: not a downloadable dataset (downloadable: {valid})") from None
 
 
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
+
+
+def _as_url(base: str) -> str:
+    """A mirror as a base URL: URLs as they are (``https://``, ``file:///media/usb/mnist/``), and a
+    plain folder (``/media/usb/mnist``, ``~/mnist``) as its ``file:`` URL."""
+    if not _SCHEME.match(base):
+        try:
+            base = Path(base).expanduser().resolve().as_uri()
+        except (RuntimeError, ValueError, OSError):  # '~nosuchuser/...': left as it is; it fails as a mirror
+            pass
+    return base if base.endswith("/") else base + "/"
+
+
 def _resolve_mirrors(mirrors: str | Sequence[str] | None, default: Sequence[str]) -> list[str]:
-    """Mirror base URLs: the argument, else ``$NNSTUDIO_MIRRORS`` (comma-separated), else the defaults."""
+    """Mirror base URLs: the argument, else ``$NNSTUDIO_MIRRORS`` (comma-separated), else the defaults.
+    A folder of the files is a mirror too (see :func:`_as_url`)."""
     if mirrors is None:
         mirrors = os.environ.get("NNSTUDIO_MIRRORS", "").strip() or None
     if mirrors is None:
@@ -172,7 +195,7 @@ def _resolve_mirrors(mirrors: str | Sequence[str] | None, default: Sequence[str]
     bases = [m.strip() for m in mirrors if m and m.strip()]
     if not bases:
         bases = list(default)
-    return [b if b.endswith("/") else b + "/" for b in bases]
+    return [_as_url(b) for b in bases]
 
 
 def _is_complete(path: Path, md5: str) -> bool:
@@ -182,17 +205,10 @@ def _is_complete(path: Path, md5: str) -> bool:
         return False
 
 
-def _remove_stale_parts(folder: Path) -> None:
-    now = time.time()
-    try:
-        for part in folder.glob(".*.part"):
-            try:
-                if now - part.stat().st_mtime > _STALE_PART_AGE:
-                    part.unlink()
-            except OSError:
-                pass
-    except OSError:
-        pass
+def remove_leftovers(folder: Path) -> None:
+    """Remove the ``.part`` files of downloads whose process is gone (killed, or the machine went
+    down): each carries its process number.  Older ones without it go after an hour."""
+    sweep_leftovers(folder, ".part", _STALE_PART_AGE, own_folder=True)
 
 
 class _MirrorFailed(Exception):
@@ -452,7 +468,7 @@ def _fetch(
     from nnstudio import __version__
 
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{rf.name}.", suffix=".part", dir=folder)
+        fd, tmp_name = temp_file(folder, rf.name, ".part")
     except OSError as exc:
         raise DataError(f"{folder}: cannot write to the dataset cache ({_reason(exc, timeout)})") from None
     tmp = Path(tmp_name)
@@ -461,9 +477,9 @@ def _fetch(
         with os.fdopen(fd, "wb") as out:
             if cancel is not None and cancel():
                 raise DownloadCancelled(f"{dataset}: download cancelled before {rf.name}; nothing partial was kept")
-            request = urllib.request.Request(url, headers={"User-Agent": f"nnstudio/{__version__}"})
             patience = _Patience(timeout, cancel)
             try:
+                request = urllib.request.Request(url, headers={"User-Agent": f"nnstudio/{__version__}"})
                 response = _open(request, patience)
             except _Cancelled:
                 raise DownloadCancelled(
@@ -483,8 +499,10 @@ def _fetch(
                     length = int(length_header) if length_header is not None else None
                 except ValueError:
                     length = None
-                total = length if length is not None else rf.size
-                limit = 2 * max(total, rf.size) + _CHUNK
+                if length is not None and length != rf.size:
+                    # (the size of every file is known: nothing else is read, whatever the server says)
+                    raise _MirrorFailed(f"the server announces {length:,} bytes; {rf.name} has {rf.size:,}")
+                total = rf.size
                 digest = hashlib.md5(usedforsecurity=False)
                 done = 0
                 if progress is not None:
@@ -504,18 +522,18 @@ def _fetch(
                         raise _MirrorFailed(f"{_reason(exc, timeout)} after {done} bytes") from None
                     if not chunk:
                         break
+                    if done + len(chunk) > rf.size:
+                        raise _MirrorFailed(f"the server sent more than the {rf.size:,} bytes of {rf.name}")
                     try:
                         out.write(chunk)
                     except OSError as exc:
                         raise DataError(f"{tmp.parent}: cannot write {rf.name} ({_reason(exc, timeout)})") from None
                     digest.update(chunk)
                     done += len(chunk)
-                    if done > limit:
-                        raise _MirrorFailed(f"server sent more than {limit} bytes (expected about {rf.size})")
                     if progress is not None:
                         progress(done, total, rf.name)
-        if length is not None and done < length:
-            raise _MirrorFailed(f"connection closed after {done} of {length} bytes")
+        if done < rf.size:
+            raise _MirrorFailed(f"connection closed after {done} of {rf.size} bytes")
         got = digest.hexdigest()
         if got != rf.md5:
             raise _MirrorFailed(f"checksum mismatch (MD5 {got}, expected {rf.md5}; {done} bytes)")
@@ -546,9 +564,10 @@ def download_dataset(
     """Download the four IDX files of ``name`` ("mnist" or "fashion-mnist") into the cache; return the folder.
 
     ``mirrors``: base URLs tried in order for each file (a list, or one comma-separated string); default
-    ``$NNSTUDIO_MIRRORS`` or the built-in list (``file:///some/folder/`` works too, e.g. a USB stick).
+    ``$NNSTUDIO_MIRRORS`` or the built-in list (a folder, ``/media/usb/mnist`` or ``file:///media/usb/mnist/``,
+    works too).
     ``progress(done_bytes, total_bytes, filename)`` is called
-    per chunk of each file (``total_bytes`` is the server's Content-Length, or the known size).
+    per chunk of each file (``total_bytes`` is the file's known size).
     ``cancel()`` is polled on the calling thread per chunk and, while the network is silent or slow, every
     0.25 s (also while connecting); returning True raises :class:`DownloadCancelled` within about 0.25 s.
     ``timeout``: seconds a mirror may stay silent (connecting, or between bytes) before the next is tried.
@@ -569,7 +588,7 @@ def download_dataset(
         raise DataError(f"{folder}: cannot create the dataset cache folder ({_reason(exc, timeout)})") from None
     if not folder.is_dir():
         raise DataError(f"{folder}: exists but is not a folder; cannot store {spec.title} there")
-    _remove_stale_parts(folder)
+    remove_leftovers(folder)
     ok = False
     try:
         for rf in spec.files:

@@ -9,7 +9,9 @@ Format (all integers big-endian)::
     ...         the data, row-major, exactly prod(dims) bytes
 
 A file is gzip-compressed if it starts with the gzip magic bytes ``1f 8b`` (whatever its name); otherwise it
-is read raw. Anything that is not exactly one well-formed IDX array (wrong magic, unsupported type, truncated
+is read raw. The header is read first (:func:`read_idx_header` reads nothing else), so a caller can check it
+against the file's role and its partner's count before any data is read; the data is then read straight into
+its array, and must fit :func:`nnstudio.limits.check_data`. Anything that is not exactly one well-formed IDX array (wrong magic, unsupported type, truncated
 data, trailing bytes, broken gzip stream, unreadable file) raises :class:`~nnstudio.data.DataError` with a
 one-line message naming the file.
 """
@@ -19,13 +21,18 @@ from __future__ import annotations
 import gzip
 import os
 import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from nnstudio import limits
+from nnstudio._atomic import NotARegularFile, open_regular
+
 from .errors import DataError
 
-__all__ = ["read_idx", "write_idx"]
+__all__ = ["IdxHeader", "read_idx", "read_idx_header", "write_idx"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _UBYTE = 0x08
@@ -52,27 +59,50 @@ def _describe(dims: tuple[int, ...]) -> str:
     return f"an array of shape {'x'.join(map(str, dims))}" if n else "an empty array"
 
 
-def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read one IDX file (raw or gzip-compressed) and return a uint8 array shaped as its header says.
+@dataclass(frozen=True)
+class IdxHeader:
+    """What an IDX file's header says, read before any of its data: the dimensions (the first is
+    the count of items) and whether the file is gzip-compressed."""
 
-    Raises :class:`DataError` (one line, naming the file) for any problem. The returned array is read-only.
-    """
+    name: str
+    dims: tuple[int, ...]
+    compressed: bool
+
+    @property
+    def nbytes(self) -> int:
+        n = 1
+        for d in self.dims:
+            n *= d
+        return n
+
+    def describe(self) -> str:
+        return _describe(self.dims)
+
+
+@contextmanager
+def _opened(path: str | os.PathLike[str]):
+    """``(stream, name, compressed, file size or None)`` for an IDX file, raw or gzip; every failure
+    becomes a one-line :class:`DataError` naming the file.  Only regular files are opened (a named
+    pipe would wait forever)."""
     p = Path(path)
     name = p.name or str(p)
     try:
-        with open(p, "rb") as raw:
+        with open_regular(p) as raw:
             head = raw.read(2)
             raw.seek(0)
             if head == _GZIP_MAGIC:
                 with gzip.GzipFile(fileobj=raw, mode="rb") as gz:
-                    return _parse(gz, name, compressed=True, file_size=None)
-            return _parse(raw, name, compressed=False, file_size=os.fstat(raw.fileno()).st_size)
+                    yield gz, name, True, None
+            else:
+                yield raw, name, False, os.fstat(raw.fileno()).st_size
     except DataError:
         raise
     except FileNotFoundError:
         raise DataError(f"{p}: file not found") from None
     except IsADirectoryError:
         raise DataError(f"{p}: is a folder, not an IDX file") from None
+    except NotARegularFile as exc:
+        raise DataError(f"{p}: is {exc.kind}, not an IDX file") from None
     except PermissionError:
         raise DataError(f"{p}: permission denied (cannot read the file)") from None
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
@@ -84,6 +114,33 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
         raise DataError(f"{name}: too large to load into memory") from None
     except ValueError as exc:  # e.g. a path with a NUL byte
         raise DataError(f"{name}: cannot open ({_short(exc)})") from None
+
+
+def read_idx_header(path: str | os.PathLike[str]) -> IdxHeader:
+    """Read only the header of an IDX file (for a gzip file, only its first few bytes are
+    decompressed): its dimensions, checked as :func:`read_idx` checks them.  Raises DataError."""
+    with _opened(path) as (stream, name, compressed, file_size):
+        return IdxHeader(name, _parse_header(stream, name, file_size), compressed)
+
+
+def read_idx(path: str | os.PathLike[str], *, dims: tuple[int, ...] | None = None) -> np.ndarray:
+    """Read one IDX file (raw or gzip-compressed) and return a uint8 array shaped as its header says.
+
+    ``dims``: what the header must say (the caller checked it against the file's partners); the data
+    is read only if it does.  The data must fit :func:`nnstudio.limits.check_data`.  Raises
+    :class:`DataError` (one line, naming the file) for any problem.  The returned array is read-only.
+    """
+    with _opened(path) as (stream, name, compressed, file_size):
+        found = _parse_header(stream, name, file_size)
+        if dims is not None and tuple(found) != tuple(dims):
+            raise DataError(f"{name}: the header says {_describe(found)}, expected {_describe(tuple(dims))}")
+        try:
+            limits.check_data(IdxHeader(name, found, compressed).nbytes, f"{name} ({_describe(found)})")
+        except limits.LimitError as exc:
+            raise DataError(str(exc)) from None
+        arr = _read_data(stream, name, found, compressed)
+    arr.flags.writeable = False
+    return arr
 
 
 def _short(exc: BaseException) -> str:
@@ -104,7 +161,9 @@ def _read_exact(stream, n: int) -> bytes:
     return b"".join(parts)
 
 
-def _parse(stream, name: str, *, compressed: bool, file_size: int | None) -> np.ndarray:
+def _parse_header(stream, name: str, file_size: int | None) -> tuple[int, ...]:
+    """The dimensions from the header at the start of ``stream``; for a raw file (``file_size``
+    known) the size is checked against them before anything else is read."""
     magic = _read_exact(stream, 4)
     if len(magic) < 4:
         if not magic:
@@ -128,14 +187,11 @@ def _parse(stream, name: str, *, compressed: bool, file_size: int | None) -> np.
     if len(dim_bytes) < 4 * ndim:
         raise DataError(f"{name}: truncated header: {ndim} dimensions announced but the header ends early")
     dims = tuple(int.from_bytes(dim_bytes[4 * i : 4 * i + 4], "big") for i in range(ndim))
-    header_size = 4 + 4 * ndim
-    expected = 1
-    for d in dims:
-        expected *= d
-    what = _describe(dims)
     if file_size is not None:
         # Raw file: check the size before reading anything big.
-        have = file_size - header_size
+        expected = IdxHeader(name, dims, False).nbytes
+        what = _describe(dims)
+        have = file_size - (4 + 4 * ndim)
         if have < expected:
             raise DataError(
                 f"{name}: truncated: header says {what} ({expected} bytes) but only {have} bytes follow"
@@ -144,19 +200,33 @@ def _parse(stream, name: str, *, compressed: bool, file_size: int | None) -> np.
             raise DataError(
                 f"{name}: {have - expected} unexpected trailing bytes after {what} ({expected} bytes)"
             )
-    data = _read_exact(stream, expected)
-    if len(data) < expected:
+    return dims
+
+
+def _read_data(stream, name: str, dims: tuple[int, ...], compressed: bool) -> np.ndarray:
+    """The data after the header, read straight into its array (never twice its size in memory)."""
+    expected = IdxHeader(name, dims, compressed).nbytes
+    what = _describe(dims)
+    out = np.empty(expected, dtype=np.uint8)
+    view = memoryview(out)
+    got = 0
+    while got < expected:
+        n = stream.readinto(view[got : got + _CHUNK])
+        if not n:
+            break
+        got += n
+    view.release()
+    if got < expected:
         kind = "decompressed data" if compressed else "bytes"
         raise DataError(
-            f"{name}: truncated: header says {what} ({expected} bytes) but only {len(data)} {kind} follow"
+            f"{name}: truncated: header says {what} ({expected} bytes) but only {got} {kind} follow"
         )
     extra = stream.read(1)  # for gzip this also reaches the end of the stream and checks CRC and length
     if extra:
         rest = 1 + len(_read_exact(stream, _CHUNK))
         count = f"at least {rest}" if rest > _CHUNK else str(rest)
         raise DataError(f"{name}: {count} unexpected trailing bytes after {what} ({expected} bytes)")
-    arr = np.frombuffer(data, dtype=np.uint8).reshape(dims)
-    return arr
+    return out.reshape(dims)
 
 
 def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> Path:

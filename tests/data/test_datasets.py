@@ -59,9 +59,15 @@ def test_folder(tmp_path, gz, sep):
     assert ds2.n_train == 30
 
 
-def test_fashion_folder_gets_fashion_names(tmp_path):
-    make_idx_folder(tmp_path / "Fashion-MNIST")
-    ds = load_dataset(tmp_path / "Fashion-MNIST")
+def test_class_names_come_from_the_files_not_the_folder_name(tmp_path, monkeypatch):
+    """A folder of digits whose name says "fashion" still holds digits; Fashion-MNIST's own label
+    files (same size and MD5 as its downloads) give clothing names whatever the folder is called."""
+    make_idx_folder(tmp_path / "Fashion-MNIST", gz=True)
+    assert load_dataset(tmp_path / "Fashion-MNIST").class_names == tuple("0123456789")
+    # (as if these files were Fashion-MNIST's downloads)
+    monkeypatch.setitem(REMOTE_DATASETS, "fashion-mnist", remote_for(tmp_path / "Fashion-MNIST", "fashion-mnist"))
+    (tmp_path / "Fashion-MNIST").rename(tmp_path / "clothes")
+    ds = load_dataset(tmp_path / "clothes")
     assert ds.class_names[0] == "T-shirt/top" and ds.class_names[9] == "Ankle boot"
 
 

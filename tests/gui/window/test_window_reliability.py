@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 
 from helpers_gui import click, settle, until_paused, key, type_into
-from helpers_http import LoopbackMirror, make_idx_folder
+from helpers_http import LoopbackMirror, make_idx_folder, remote_for
 from nnstudio.core import Network, save_model
 from nnstudio.core.modelfile import FORMAT_VERSION
+from nnstudio.data.download import REMOTE_DATASETS
 from nnstudio.gui.views.plots import STEP
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt
 
@@ -166,6 +167,8 @@ def test_cancelling_a_stalled_download_keeps_nothing(qtbot, window, tmp_path, tm
     short_download_timeout(monkeypatch)
     src = tmp_path / "mirror"
     make_idx_folder(src)
+    # (the mirror's files are the dataset's as far as the download knows: it reads only files of their known size)
+    monkeypatch.setitem(REMOTE_DATASETS, "mnist", remote_for(src))
     with LoopbackMirror(src) as mirror:
         monkeypatch.setenv("NNSTUDIO_MIRRORS", mirror.base("stall"))
         c = combo(w)
@@ -193,6 +196,8 @@ def test_closing_mid_download_leaves_no_thread_and_nothing_partial(qtbot, make_w
     w = make_window()
     src = tmp_path / "mirror"
     make_idx_folder(src)
+    # (the mirror's files are the dataset's as far as the download knows: it reads only files of their known size)
+    monkeypatch.setitem(REMOTE_DATASETS, "mnist", remote_for(src))
     with LoopbackMirror(src) as mirror:
         monkeypatch.setenv("NNSTUDIO_MIRRORS", mirror.base("stall"))
         c = combo(w)
