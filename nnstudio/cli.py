@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import signal
 import sys
 import time
 from pathlib import Path
@@ -23,7 +25,7 @@ from pathlib import Path
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from nnstudio import __version__  # noqa: E402
+from nnstudio import __version__, limits  # noqa: E402
 from nnstudio._resources import shipped_model_path  # noqa: E402
 
 PROG = "nnstudio"
@@ -33,25 +35,67 @@ class UserError(Exception):
     """A problem the user can fix; printed as one line, exit code 1."""
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: raised where the program is, so that every ``finally`` cleans up
+    (a download's ``.part``, a save's temporary file) before it exits with 128 + the signal.  A
+    BaseException, so no ``except Exception`` on the way mistakes it for a failure to carry on from."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+_STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+def _raise_terminated(signum, _frame):
+    raise Terminated(signum)
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:  # pragma: no cover
+        return f"signal {signum}"
+
+
 # --------------------------------------------------------------------------- helpers
 def _parse_sizes(text: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(s) for s in text.replace("-", ",").split(",") if s.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"layer sizes must be whole numbers like 784,16,16,10, not {text!r}") from None
+    """'784,16,16,10' or '784-16-16-10' (spaces allowed) → (784, 16, 16, 10); every part a whole
+    number >= 1 (so '784,-16,10' is refused, not read as 784-16-10)."""
+    parts = [p.strip() for p in re.split(r"[,-]", text.strip())]
+    if any(not p for p in parts):
+        raise argparse.ArgumentTypeError(
+            f"layer sizes must be positive whole numbers separated by commas, like 784,16,16,10, not {text!r}")
+    if not all(p.isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"layer sizes must be whole numbers like 784,16,16,10, not {text!r}")
+    sizes = tuple(int(p) for p in parts)
     if len(sizes) < 2 or any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(f"need at least two positive layer sizes, got {text!r}")
     return sizes
 
 
-def _positive_int(text: str) -> int:
+def _whole(text: str, lo: int, hi: int | None = None) -> int:
     try:
         v = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {v}")
+    if v < lo or (hi is not None and v > hi):
+        raise argparse.ArgumentTypeError(f"expected a number from {lo:,} to {hi:,}, got {v}" if hi is not None
+                                         else f"expected a number >= {lo}, got {v}")
     return v
+
+
+def _positive_int(text: str) -> int:
+    return _whole(text, 1)
+
+
+def _seed(text: str) -> int:
+    return _whole(text, 0, limits.SEED_MAX)
+
+
+def _copies(text: str) -> int:
+    return _whole(text, 0)
 
 
 def _nonneg_float(text: str) -> float:
@@ -107,6 +151,16 @@ def _download_progress():
     return progress, _Closer()
 
 
+def _check_out(path: Path) -> None:
+    """Refuse now, before training, an --out that could not be written."""
+    from nnstudio._atomic import check_writable
+
+    try:
+        check_writable(path)
+    except OSError as e:
+        raise UserError(f"--out {path}: cannot save there ({e.strerror or e})") from None
+
+
 def _emit(obj, stream=None):
     print(json.dumps(obj), file=stream or sys.stdout, flush=True)
 
@@ -117,24 +171,41 @@ def cmd_train(args) -> int:
 
     from nnstudio.core import DivergedError, Network, Trainer, save_model
 
+    if args.out is not None:
+        _check_out(args.out)  # (a missing folder is found now, not after the training)
     data = _load_dataset(args.data, args.quiet or args.json)
     cost = args.cost
     lr = args.learning_rate if args.learning_rate is not None else (1.5 if cost == "quadratic" else 0.5)
-    net = Network(args.sizes, activation=args.activation, cost=cost, init=args.init, seed=args.seed)
-    if net.sizes[0] != 784 or net.sizes[-1] != len(data.class_names):
+    sizes = args.sizes
+    if sizes[0] != 784 or sizes[-1] != len(data.class_names):
         raise UserError(
             f"the first layer must have 784 neurons (28×28 pixels) and the last {len(data.class_names)}, "
-            f"got {'-'.join(map(str, net.sizes))}"
+            f"got {'-'.join(map(str, sizes))}"
         )
+    limits.check_network(sizes, args.batch_size)  # (before anything is built)
+    n_train = data.n_train * (args.augment + 1)
+    if args.augment:
+        limits.check_data(n_train * 784, f"--augment {args.augment} ({n_train:,} training images)")
+    weight_decay = args.weight_decay if args.weight_decay is not None else 5.0 * n_train / 60_000
+    shrink = lr * weight_decay / n_train
+    if args.weight_decay is not None and shrink >= 1:
+        raise UserError(
+            f"--weight-decay {weight_decay:g} is too strong for learning rate {lr:g} on {n_train:,} training images: "
+            f"each step would multiply the weights by 1 − ηλ/n = {1 - shrink:.3g} (it must stay above 0); "
+            f"use --weight-decay below {n_train / lr:g}"
+        )
+    net = Network(sizes, activation=args.activation, cost=cost, init=args.init, seed=args.seed)
     train_x, train_y = data.train_x, data.train_labels
     if args.augment:
         from nnstudio.data.augment import augment
 
         rng = np.random.default_rng(args.seed)
-        extra = [augment(data.train_images, rng) for _ in range(args.augment)]
-        train_x = np.concatenate([train_x] + [e.reshape(len(e), -1) for e in extra])
-        train_y = np.concatenate([train_y] * (args.augment + 1))
-    weight_decay = args.weight_decay if args.weight_decay is not None else 5.0 * len(train_x) / 60_000
+        n = data.n_train
+        train_x = np.empty((n_train, 784), dtype=np.uint8)  # (filled in place: no second copy of it all)
+        train_x[:n] = data.train_x
+        for k in range(1, args.augment + 1):
+            train_x[k * n : (k + 1) * n] = augment(data.train_images, rng).reshape(n, -1)
+        train_y = np.tile(data.train_labels, args.augment + 1)
     trainer = Trainer(
         net, train_x, train_y, data.test_x, data.test_labels,
         learning_rate=lr, batch_size=args.batch_size, epochs=args.epochs, seed=args.seed,
@@ -194,11 +265,12 @@ def cmd_train(args) -> int:
                 bar.reset(total=trainer.batches_per_epoch)
             if args.lr_decay != 1.0:
                 trainer.learning_rate *= args.lr_decay
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated) as stop:
         if bar is not None:
             bar.close()
-        print(f"{PROG}: interrupted after {trainer.epoch} epochs; nothing saved", file=sys.stderr)
-        return 130
+        why = "interrupted" if isinstance(stop, KeyboardInterrupt) else f"stopped by {_signal_name(stop.signum)}"
+        print(f"{PROG}: {why} after {trainer.epoch} epochs; nothing saved", file=sys.stderr)
+        return 130 if isinstance(stop, KeyboardInterrupt) else 128 + stop.signum
     finally:
         np.seterr(**old_err)
         if bar is not None:
@@ -285,9 +357,7 @@ def cmd_predict(args) -> int:
         else:
             acts = " ".join(f"{i}:{a:.3f}" for i, a in enumerate(rec["activations"]))
             print(f"{path}: {rec['digit']}  (activation {rec['confidence']:.3f})  [{acts}]")
-    if failures == len(args.images):
-        return 1
-    return 0
+    return 1 if failures else 0  # (the images that could be read were all answered above)
 
 
 # --------------------------------------------------------------------------- download
@@ -327,7 +397,18 @@ def cmd_gui(args) -> int:
         return main(["train", "--data", "mnist-sample", "--epochs", "10"])
     from nnstudio.gui.app import run
 
-    return run(model=getattr(args, "model", None))
+    stopped: list[int] = []
+
+    def close_window(signum, _frame):  # SIGTERM, SIGHUP: close as Ctrl+C does (settings saved, workers joined)
+        stopped.append(signum)
+        from nnstudio.gui.qt import QtWidgets
+
+        QtWidgets.QApplication.closeAllWindows()
+
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, close_window)
+    code = run(model=getattr(args, "model", None))
+    return 128 + stopped[0] if stopped else code
 
 
 def cmd_desktop(install: bool) -> int:
@@ -343,10 +424,17 @@ def cmd_desktop(install: bool) -> int:
 
 
 # --------------------------------------------------------------------------- parser
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error told in one line (exit code 2) instead of the whole usage text."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (usage: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from nnstudio.core.activations import ACTIVATIONS
 
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog=PROG,
         description="Watch a neural network learn to read handwritten digits. "
         "With no command, opens the studio window.",
@@ -354,12 +442,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     p.add_argument("--install-desktop", action="store_true", help="add nnstudio to your desktop's application menu")
     p.add_argument("--uninstall-desktop", action="store_true", help="remove it from the application menu")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     t = sub.add_parser("train", help="train a network (headless)", description="Train a network with stochastic gradient descent.")
     t.add_argument("--data", default="mnist-sample", metavar="NAME|DIR",
                    help="mnist-sample (embedded, default), mnist, fashion-mnist, or a folder with the four IDX files")
-    t.add_argument("--sizes", type=_parse_sizes, default=(784, 16, 16, 10), metavar="784,16,16,10", help="layer sizes")
+    t.add_argument("--sizes", type=_parse_sizes, default=(784, 16, 16, 10), metavar="784,16,16,10",
+                   help="layer sizes (training must fit NNSTUDIO_MAX_NETWORK_MB, 2,048 MB by default)")
     t.add_argument("--activation", choices=sorted(ACTIVATIONS), default="sigmoid", help="hidden-layer activation (the output layer is always a sigmoid)")
     t.add_argument("--cost", choices=["quadratic", "cross-entropy"], default="quadratic",
                    help="quadratic: C = Σ(a − y)² per example as in the videos (no ½); averaged over examples")
@@ -373,8 +462,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--weight-decay", type=_nonneg_float, default=None, metavar="LAMBDA",
                    help="L2 regularisation λ: the cost gains λ/(2n)·Σw², so weights shrink by 1 − ηλ/n each step "
                    "(default: 5 × n/60000, i.e. λ = 5 on full MNIST and the same shrink per step on any dataset; 0 turns it off)")
-    t.add_argument("--augment", type=int, default=0, metavar="K", help="add K randomly shifted/scaled/thickened copies of the training set")
-    t.add_argument("--seed", type=int, default=0, help="fixes the initial weights and the shuffle order")
+    t.add_argument("--augment", type=_copies, default=0, metavar="K",
+                   help="add K randomly shifted/scaled/thickened copies of the training set "
+                   "(they must fit NNSTUDIO_MAX_DATA_MB, 1,024 MB by default: 20 copies of MNIST)")
+    t.add_argument("--seed", type=_seed, default=0, help=f"fixes the initial weights and the shuffle order (0 to {limits.SEED_MAX})")
     t.add_argument("--out", type=Path, metavar="PATH", help="save the trained network here (.npz)")
     t.add_argument("--json", action="store_true", help="print one JSON object per epoch and a final one")
     t.add_argument("--quiet", action="store_true", help="no progress output")
@@ -408,19 +499,32 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _on_stop_signals(handler) -> dict:
+    """Install ``handler`` for SIGTERM and SIGHUP (main thread only); returns the previous ones."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, handler) for sig in _STOP_SIGNALS}
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from nnstudio.core import DivergedError, ModelFileError
     from nnstudio.data import DataError
 
+    previous = _on_stop_signals(_raise_terminated)
     try:
         if args.install_desktop or args.uninstall_desktop:
             return cmd_desktop(install=args.install_desktop)
         if args.command is None:
             return cmd_gui(args)
         return args.func(args)
-    except (UserError, DataError, ModelFileError, DivergedError) as e:
+    except Terminated as t:
+        print(f"{PROG}: stopped by {_signal_name(t.signum)}; nothing partial was left behind", file=sys.stderr)
+        return 128 + t.signum
+    except (UserError, DataError, ModelFileError, DivergedError, limits.LimitError) as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 1
     except OSError as e:
@@ -429,6 +533,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 if __name__ == "__main__":  # pragma: no cover

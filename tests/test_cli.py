@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -130,10 +132,11 @@ def test_predict_blank_and_bad_image(trained, tmp_path, capsys):
     (tmp_path / "bad.png").write_bytes(b"not an image")
     rc = main(["predict", str(trained), str(tmp_path / "blank.png"), str(tmp_path / "bad.png"), "--json"])
     cap = capsys.readouterr()
-    assert rc == 0  # one good image: the bad one is reported, the rest goes on
+    assert rc == 1  # the good image is answered, the bad one reported, and the exit code says one failed
     assert json_lines(cap.out)[0]["blank"] is True
     assert "bad.png" in cap.err and "Traceback" not in cap.err
     assert main(["predict", str(trained), str(tmp_path / "bad.png")]) == 1
+    assert main(["predict", str(trained), str(tmp_path / "blank.png")]) == 0
 
 
 @pytest.mark.parametrize(
@@ -214,3 +217,115 @@ def test_evaluate_shipped_model_name_resolves(monkeypatch, tmp_path):
     save_model(net, tmp_path / "ship.npz")
     monkeypatch.setattr(cli, "shipped_model_path", lambda: tmp_path / "ship.npz")
     assert main(["evaluate", "pretrained", "--quiet"]) == 0
+
+
+# ----------------------------------------------------------------------------------- hostile input
+@pytest.mark.parametrize(
+    "args,code,needle",
+    [
+        (["train", "--seed", "-1"], 2, "--seed: expected a number from 0 to 2,147,483,647, got -1"),
+        (["train", "--seed", "3000000000"], 2, "--seed: expected a number from 0 to 2,147,483,647"),
+        (["train", "--augment", "-1"], 2, "--augment: expected a number >= 0, got -1"),
+        (["train", "--sizes", "784,-16,10"], 2, "layer sizes must be positive whole numbers"),
+        (["train", "--sizes", "784,99999999999999999999999,10"], 1, "over the limit of 2,048 MB"),
+        (["train", "--sizes", "784,10000000,10"], 1, "NNSTUDIO_MAX_NETWORK_MB"),
+        (["train", "--augment", "100000"], 1, "NNSTUDIO_MAX_DATA_MB"),
+        (["train", "--data", "~nosuchuser-nnstudio/x"], 1, "cannot expand '~'"),
+        (["train", "--weight-decay", "1e308"], 1, "--weight-decay 1e+308 is too strong"),
+        (["train", "--out", "/nonexistent-nnstudio/m.npz"], 1, "the folder /nonexistent-nnstudio does not exist"),
+        (["download", "mnist"], 1, "could not download"),
+        (["frobnicate"], 2, "invalid choice"),
+    ],
+)
+def test_hostile_input_is_one_short_line(args, code, needle, tmp_path):
+    env = {"NNSTUDIO_CACHE_DIR": str(tmp_path), "NNSTUDIO_MIRRORS": "http://127.0.0.1:9/"}
+    r = run_cli(*args, env=env)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == code and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert needle in lines[0] and lines[0].startswith("nnstudio")
+
+
+def test_a_network_too_big_to_train_is_refused_before_it_is_built():
+    from helpers_limits import MAX_PEAK_MB, peak
+
+    code, err, mb = peak(["train", "--sizes", "784,100000,10"])
+    assert code == 1 and "784-100000-10 network needs about 26.0 GB" in err and mb < MAX_PEAK_MB / 4
+
+
+def test_the_weight_decay_is_blamed_for_what_it_does():
+    r = run_cli("train", "--epochs", "1", "--weight-decay", "100000")  # ηλ/n = 37.5: every step flips the weights
+    assert r.returncode == 1 and "--weight-decay" in r.stderr and "learning-rate" not in r.stderr
+
+
+def test_an_unwritable_out_is_found_before_training(tmp_path):
+    (tmp_path / "m.npz").mkdir()
+    t0 = time.monotonic()
+    r = run_cli("train", "--epochs", "1000", "--out", str(tmp_path / "m.npz"))
+    assert r.returncode == 1 and "is a folder" in r.stderr and time.monotonic() - t0 < 20
+
+
+def test_a_model_trained_at_the_limit_is_read_by_evaluate(tmp_path):
+    """One limit for both: what train accepts (with its mini-batch), evaluate loads."""
+    out = tmp_path / "m.npz"
+    env = {"NNSTUDIO_MAX_NETWORK_MB": "200"}
+    assert run_cli("train", "--sizes", "784,1500,10", "--batch-size", "1", "--epochs", "1", "--quiet",
+                   "--out", str(out), env=env).returncode == 1  # (over the lowered limit)
+    r = run_cli("train", "--sizes", "784,300,10", "--epochs", "1", "--quiet", "--out", str(out), env=env)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("evaluate", str(out), "--quiet", env=env)
+    assert r.returncode == 0, r.stderr
+
+
+def _descendants(pid):
+    out, todo = [], [pid]
+    while todo:
+        q = todo.pop()
+        try:
+            kids = [int(k) for k in Path(f"/proc/{q}/task/{q}/children").read_text().split()]
+        except OSError:
+            kids = []
+        out += kids
+        todo += kids
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc")
+def test_the_window_closes_on_sigterm_even_with_a_hung_training_process(tmp_path):
+    """SIGTERM closes the window as Ctrl+C does; a training process that hangs (SIGSTOP) is killed;
+    the app exits 143 and leaves no process behind."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), QT_QPA_PLATFORM="offscreen",
+               NNSTUDIO_SETTINGS_DIR=str(tmp_path / "settings"))
+    p = subprocess.Popen([sys.executable, "-m", "nnstudio", "gui"], env=env, cwd=REPO,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        training = None
+        end = time.monotonic() + 60
+        while training is None and time.monotonic() < end:
+            time.sleep(0.1)
+            direct = {int(k) for k in Path(f"/proc/{p.pid}/task/{p.pid}/children").read_text().split()}
+            grandchildren = [d for d in _descendants(p.pid) if d not in direct]
+            training = grandchildren[0] if grandchildren else None  # (forkserver → training process)
+        assert training is not None, "no training process"
+        time.sleep(1.0)
+        family = _descendants(p.pid)
+        os.kill(training, signal.SIGSTOP)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 143 and time.monotonic() - t0 < 30, err
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+    time.sleep(0.5)
+    alive = [d for d in family if _alive(d)]
+    for d in alive:  # (so that a failure leaves nothing behind either)
+        os.kill(d, signal.SIGKILL)
+    assert alive == []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
