@@ -273,7 +273,16 @@ class Session:
         if first:
             model, self._pending_model = self._pending_model, None
             if model is None or not self.open_model(model, ask=False):
-                self._show_shipped_or_fresh()
+                from nnstudio.limits import LimitError
+
+                try:
+                    self._show_shipped_or_fresh()
+                except LimitError as e:  # (a remembered recipe too big to build: the videos' network instead)
+                    self.architecture = dict(DEFAULT_ARCHITECTURE)
+                    self.events.architecture.emit(dict(self.architecture))
+                    self.events.message.emit("warning", "Network too large", f"{e}\n\nnnstudio starts with the "
+                                             f"default {sizes_text(self.architecture['sizes'])} network instead.")
+                    self._show_shipped_or_fresh()
         elif fits:
             # keep the network: a new run of it on the new data
             self._new_run(self.network.copy(), origin=self.origin, unsaved=self.unsaved)
@@ -390,6 +399,12 @@ class Session:
         if ds is not None and (sizes[0] != ds.train_x.shape[1] or sizes[-1] != ds.n_classes):
             raise SessionError(f"The first layer must have {ds.train_x.shape[1]} neurons (28×28 pixels) and the last "
                                f"{ds.n_classes} (one per class), not {sizes_text(sizes)}")
+        from nnstudio.limits import LimitError, check_network
+
+        try:  # (the limit nnstudio train uses, before anything is built)
+            check_network(sizes, int(self.hyper["batch_size"]))
+        except LimitError as e:
+            raise SessionError(str(e)) from None
 
     def set_architecture(self, **architecture) -> bool:
         """The user edited the recipe (sizes, activation, cost, init, seed): if it differs from the
@@ -655,7 +670,9 @@ class Session:
                 pass
             self.worker = type(w)()
             self.start_worker()
-            self.generation = self._worker_gen = self._mode_seq = 0
+            # (the new worker counts runs and edits from zero: so must the session, or it ignores every
+            # snapshot the new worker sends after an edit of the old run)
+            self.generation = self._worker_gen = self._mode_seq = self.edits = 0
             self.worker.set_speed(self.hyper["speed"])
             if self.snapshot is not None and self.dataset is not None and self._run_start is not None:
                 tr = self._trainer(self.snapshot.network.copy())

@@ -30,7 +30,7 @@ from nnstudio.gui.window import docks
 from nnstudio.gui.window.files import Files
 from nnstudio.gui.window.frames import FrameClock
 from nnstudio.gui.window.menus import build_menus
-from nnstudio.gui.window.settings import APP_NAME, STATE_VERSION, make_settings, read
+from nnstudio.gui.window.settings import APP_NAME, STATE_VERSION, cannot_save, make_settings, read
 from nnstudio.gui.window.statusbar import StatusBar
 from nnstudio.session import Session, SessionError
 from nnstudio.training.loop import SPEEDS, WATCH
@@ -572,9 +572,14 @@ class MainWindow(QtWidgets.QMainWindow):
         if reason:
             self.statusBar().showMessage(f"Using the embedded mnist-sample: {reason}", 10000)
             key = "mnist-sample"
+        notes = []  # (told once, at launch, in a dialog: the launch's status-bar notes would hide it at once)
         if self._refused_settings:
-            self.statusBar().showMessage("Some saved settings were unusable and are back to their defaults: "
-                                         + ", ".join(self._refused_settings), 15000)
+            notes.append("Some saved settings were unusable and are back to their defaults: "
+                         + ", ".join(self._refused_settings) + ".")
+        if cannot_save(self.settings):
+            notes.append(cannot_save(self.settings))
+        if notes:
+            self.show_message("warning", "Settings", "\n\n".join(notes))
         self.session.start(key, model=model)
 
     # ================================================================== closing

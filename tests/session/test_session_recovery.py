@@ -1,0 +1,115 @@
+"""Recovery, headless: the training process dies and training starts again from the network on
+screen; the architecture field refuses a network too big to build with the CLI's own words; a
+model whose saved seed the window cannot show still opens."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+from nnstudio.core import Network, save_model
+from nnstudio.limits import LimitError, check_network
+from nnstudio.session import Session, SessionError
+from nnstudio.training.workers import InlineWorker, ProcessWorker
+
+
+def same(a, b) -> bool:
+    return tuple(a.sizes) == tuple(b.sizes) and all(np.array_equal(p, q) for p, q in zip(a.params, b.params))
+
+
+def poll_until(s, cond, timeout=30.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        s.poll()
+        if cond():
+            return
+        time.sleep(0.01)
+    raise AssertionError("timed out")
+
+
+@pytest.fixture
+def process_session():
+    s = Session(worker=ProcessWorker())
+    messages = []
+    s.events.message.connect(lambda level, title, text: messages.append((level, title, text)))
+    s.start_worker()
+    s.start("mnist-sample")
+    s.messages = messages
+    yield s
+    s.shutdown(timeout=5)
+
+
+def test_training_starts_again_after_the_training_process_died(process_session):
+    s = process_session
+    s.set_epochs(0)
+    s.step_epoch()  # (Play starts new weights; a step too)
+    poll_until(s, lambda: s.run_state == "paused" and s.snapshot.step > 0)
+    s.adopt(s.network.copy(), "an explorer step")  # (an edit: the session counts it)
+    poll_until(s, lambda: True, 0.2)
+    before = s.network.copy()
+    old = s.worker
+    os.kill(old.process.pid, signal.SIGKILL)
+    poll_until(s, lambda: any(m[1] == "Training stopped" for m in s.messages))
+    assert "ended unexpectedly" in s.messages[-1][2] and not old.alive
+    s.play()  # a new training process, from the network the window holds
+    assert s.worker is not old and s.worker.alive
+    first = []
+    s.events.network.connect(lambda snap: first.append(snap) if snap.step else None)
+    poll_until(s, lambda: len(first) > 0 and s.snapshot.step > 20)
+    s.pause()
+    poll_until(s, lambda: s.run_state == "paused")
+    assert s.snapshot.step > 20 and not same(s.network, before)  # trained on from where it was
+    # the new run started from `before`: rewinding brings it back exactly
+    s.rewind()
+    assert same(s.network, before)
+
+
+def test_the_architecture_field_refuses_a_network_too_big_to_build_as_the_cli_does():
+    s = Session(worker=InlineWorker())
+    s.start_worker()
+    s.start("mnist-sample")
+    s.poll()
+    sizes = (784,) + (4096,) * 11 + (10,)  # a legal 61-character field in the window
+    with pytest.raises(SessionError) as err:
+        s.set_architecture(sizes=sizes)
+    with pytest.raises(LimitError) as cli:
+        check_network(sizes, 10)
+    assert str(err.value) == str(cli.value)
+    assert "NNSTUDIO_MAX_NETWORK_MB" in str(err.value) and "\n" not in str(err.value)
+    assert s.architecture["sizes"] == (784, 16, 16, 10)  # nothing changed (and nothing to remember)
+    s.shutdown()
+
+
+def test_a_remembered_recipe_too_big_to_build_falls_back_to_the_default(monkeypatch):
+    monkeypatch.setenv("NNSTUDIO_MAX_NETWORK_MB", "300")
+    s = Session(worker=InlineWorker())
+    said = []
+    s.events.message.connect(lambda level, title, text: said.append((level, title, text)))
+    s.restore(architecture={"sizes": (784, 2000, 2000, 10)})  # (within the limit it was saved under)
+    s.start_worker()
+    s.start("mnist-sample")
+    s.poll()
+    assert s.architecture["sizes"] == (784, 16, 16, 10) and s.network is not None
+    said = [m for m in said if m[0] != "status"]
+    assert [m[1] for m in said] == ["Network too large"] and "NNSTUDIO_MAX_NETWORK_MB" in said[0][2]
+    s.shutdown()
+
+
+def test_a_model_whose_seed_the_window_cannot_show_opens(tmp_path):
+    net = Network((784, 16, 16, 10), seed=1)
+    path = save_model(net, tmp_path / "big-seed.npz", seed=3_000_000_000, learning_rate=2.0)
+    s = Session(worker=InlineWorker())
+    said = []
+    s.events.message.connect(lambda level, title, text: said.append((level, title)))
+    s.start_worker()
+    s.start("mnist-sample")
+    s.poll()
+    assert s.open_model(path, ask=False)
+    assert same(s.network, net) and s.origin.name == "big-seed.npz"
+    assert 0 <= s.architecture["seed"] <= 2**31 - 1  # (the recipe keeps a seed the field can show)
+    assert [m for m in said if m[0] == "error"] == []
+    s.shutdown()
