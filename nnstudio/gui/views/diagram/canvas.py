@@ -103,7 +103,7 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
         self._segments = None
         self._frame: QtGui.QImage | None = None
         self._texts = None  # (layout, the fonts and words of its static texts)
-        self._legend = None  # ((width, font size), the legend's items that fit, the gap between them)
+        self._legend = None  # ((width, height, font size, pixel ratio), the legend drawn as an image)
         self._dirty = True
         self._vis = None  # per layer, neuron index in each slot (of the last frame)
         self._pens = {}
@@ -465,12 +465,16 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
             lines = (self.example.source or "input").split(" · ")
             if self.example.label is not None and 0 <= int(self.example.label) < self.model.sizes[-1]:
                 lines.append(f"label: {self.class_name(int(self.example.label))}")
-            box, fm = texts["caption_box"], QtGui.QFontMetricsF(font)
+            box = texts["caption_box"]
             line_h = lay.text_px(CAPTION_SCALE) * LINE
             top = y + side + lay.font_px * 0.3
             room = max(1, int((lay.footer_top - top) // line_h))
-            for i, text in enumerate(lines[:room]):
-                text = fm.elidedText(text, Qt.TextElideMode.ElideRight, box.width())
+            shown = texts.get("source")
+            if shown is None or shown[0] != lines:  # (elided once per caption, not every frame)
+                fm = QtGui.QFontMetricsF(font)
+                shown = texts["source"] = (lines, [fm.elidedText(t, Qt.TextElideMode.ElideRight, box.width())
+                                                   for t in lines[:room]])
+            for i, text in enumerate(shown[1]):
                 p.drawText(QtCore.QRectF(box.x(), top + i * line_h, box.width(), line_h),
                            Qt.AlignmentFlag.AlignCenter, text)
 
@@ -527,12 +531,12 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
         digit_font = pixel_font(lay.digit_px, bold=True)
         val_font = pixel_font(lay.value_px)
         x = col.x + r + max(3.0, r * 0.3) + f * 0.45
+        fm = QtGui.QFontMetricsF(digit_font)
         for slot, (idx, yv) in enumerate(zip(vis[-1].tolist(), col.ys.tolist())):
             is_win = win is not None and idx == win
             p.setFont(digit_font)
             p.setPen(qcolor(theme.ACCENT if is_win else theme.TEXT))
             name = self.class_name(idx)
-            fm = QtGui.QFontMetricsF(digit_font)
             tw = fm.horizontalAdvance(name)
             p.drawText(QtCore.QRectF(x, yv - f, tw + 4, 2 * f),
                        Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name)
@@ -591,23 +595,34 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
 
     def _paint_legend(self, p, lay, font, y: float, h: float) -> None:
         """What the colours mean, each with its sample (a lit neuron, a blue and a red edge), and the
-        gestures when there is room: one centred line, the hints dropped first on a narrow diagram."""
-        key = (lay.width, font.pixelSize())
-        px = font.pixelSize()
+        gestures when there is room: one centred line, the hints dropped first on a narrow diagram.
+        Drawn once per size into an image; a frame only copies it."""
+        dpr = self.devicePixelRatioF()
+        key = (lay.width, h, font.pixelSize(), dpr)
         if self._legend is None or self._legend[0] != key:
-            fm = QtGui.QFontMetricsF(font)
-            gap = px * 1.4
-            items = []
-            for k, (kind, text) in enumerate(LEGEND):
-                sample = 0.0 if kind is None else px * (1.6 if kind == "neuron" else 1.3) + 4
-                items.append((kind, text, sample, sample + fm.horizontalAdvance(text), k == len(LEGEND) - 1))
-            while len(items) > 1 and sum(it[3] for it in items) + gap * (len(items) - 1) > lay.width - 2 * lay.font_px:
-                items.pop()
-            self._legend = (key, items, gap)
-        _, items, gap = self._legend
-        x = (lay.width - sum(it[3] for it in items) - gap * (len(items) - 1)) / 2
-        cy = y + h / 2
+            self._legend = (key, self._legend_image(lay, font, h, dpr))
+        p.drawImage(QtCore.QPointF(0, y), self._legend[1])
+
+    def _legend_image(self, lay, font, h: float, dpr: float) -> QtGui.QImage:
+        px = font.pixelSize()
+        fm = QtGui.QFontMetricsF(font)
+        gap = px * 1.4
+        items = []
+        for k, (kind, text) in enumerate(LEGEND):
+            sample = 0.0 if kind is None else px * (1.6 if kind == "neuron" else 1.3) + 4
+            items.append((kind, text, sample, sample + fm.horizontalAdvance(text), k == len(LEGEND) - 1))
+        while len(items) > 1 and sum(it[3] for it in items) + gap * (len(items) - 1) > lay.width - 2 * lay.font_px:
+            items.pop()
+        img = QtGui.QImage(max(1, int(lay.width * dpr)), max(1, int(np.ceil(h * dpr))),
+                           QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        img.setDevicePixelRatio(dpr)
+        img.fill(Qt.GlobalColor.transparent)
+        p = QtGui.QPainter(img)
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        p.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing, True)
+        p.setFont(font)
+        x = (lay.width - sum(it[3] for it in items) - gap * (len(items) - 1)) / 2
+        cy = h / 2
         for kind, text, sample, w, muted in items:
             if kind == "neuron":  # a dark and a lit neuron
                 r = px * 0.3
@@ -619,9 +634,11 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
                 p.setPen(QtGui.QPen(qcolor(theme.POSITIVE if kind == "positive" else theme.NEGATIVE), 2.5))
                 p.drawLine(QtCore.QPointF(x, cy), QtCore.QPointF(x + sample - 4, cy))
             p.setPen(qcolor(theme.MUTED if muted else theme.TEXT))
-            p.drawText(QtCore.QRectF(x + sample, y, w - sample + 2, h),
+            p.drawText(QtCore.QRectF(x + sample, 0, w - sample + 2, h),
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
             x += w + gap
+        p.end()
+        return img
 
     # ------------------------------------------------------------------ paint + overlays
     def paintEvent(self, event) -> None:
