@@ -68,6 +68,23 @@ def test_training_starts_again_after_the_training_process_died(process_session):
     assert same(s.network, before)
 
 
+@pytest.mark.parametrize("command", ["reset", "architecture"])
+def test_reset_and_a_new_architecture_work_after_the_training_process_died(process_session, command):
+    s = process_session
+    s.set_epochs(0)
+    old = s.worker
+    os.kill(old.process.pid, signal.SIGKILL)
+    poll_until(s, lambda: any(m[1] == "Training stopped" for m in s.messages))
+    if command == "reset":
+        assert s.reset(seed=5)
+    else:
+        assert s.set_architecture(sizes=(784, 30, 10))
+    assert s.worker is not old and s.worker.alive
+    s.step_epoch()
+    poll_until(s, lambda: s.run_state == "paused" and s.snapshot.step == 400)
+    assert s.network.sizes == ((784, 30, 10) if command == "architecture" else (784, 16, 16, 10))
+
+
 def test_the_architecture_field_refuses_a_network_too_big_to_build_as_the_cli_does():
     s = Session(worker=InlineWorker())
     s.start_worker()
