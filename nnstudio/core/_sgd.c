@@ -253,6 +253,11 @@ INLINE v4d ld4(const double *p) { v4d v; memcpy(&v, p, sizeof v); return v; }
 INLINE void st4(double *p, v4d v) { memcpy(p, &v, sizeof v); }
 INLINE v4d bc4(double s) { return s * (v4d){1, 1, 1, 1}; } /* (GCC 12 builds {s, s, s, s} lane by lane) */
 INLINE v4d sel4(v4i mask, v4d yes, v4d no) { return (v4d)(((v4i)yes & mask) | ((v4i)no & ~mask)); }
+/* 2 doubles: the tail of a row whose width is 2 or 3 past a multiple of 4 */
+typedef double v2d __attribute__((vector_size(16)));
+INLINE v2d ld2(const double *p) { v2d v; memcpy(&v, p, sizeof v); return v; }
+INLINE void st2(double *p, v2d v) { memcpy(p, &v, sizeof v); }
+INLINE v2d bc2(double s) { return s * (v2d){1, 1}; }
 #else
 #define HAVE_VEC 0
 #endif
@@ -430,13 +435,15 @@ typedef struct {
 /* the value of entry q (u8 is a constant where this is inlined: one of the two loads remains) */
 #define SP_VALUE(u8, px, val, scale, q) ((u8) ? (scale)[(px)[q]] : (val)[q])
 
-/* z[0..4·NV) = bias + Σ_q value[q] · W[idx[q]], the sums in registers (two sets when they are few,
- * so that the additions of two pixels overlap) */
-INLINE void sparse_dot_tile(const int NV, const int u8, double *z, const double *bias, const double *W,
+/* z[0..4·NV + 2·T2) = bias + Σ_q value[q] · W[idx[q]], the sums in registers (two sets when they
+ * are few, so that the additions of two pixels overlap) */
+INLINE void sparse_dot_tile(const int NV, const int T2, const int u8, double *z, const double *bias, const double *W,
                             Py_ssize_t ldw, const int32_t *idx, const uint8_t *px, const double *val,
                             const double *scale, Py_ssize_t c) {
 #if HAVE_VEC
+    const int tail = 4 * NV;
     v4d acc[8], acc2[8];
+    v2d t = T2 ? ld2(bias + tail) : bc2(0.0), t2 = bc2(0.0);
     for (int v = 0; v < NV; v++) {
         acc[v] = ld4(bias + 4 * v);
         acc2[v] = bc4(0.0);
@@ -445,21 +452,28 @@ INLINE void sparse_dot_tile(const int NV, const int u8, double *z, const double 
     if (NV <= 4) {
         for (; q + 2 <= c; q += 2) {
             const double *w0 = W + idx[q] * ldw, *w1 = W + idx[q + 1] * ldw;
-            const v4d s0 = bc4(SP_VALUE(u8, px, val, scale, q)), s1 = bc4(SP_VALUE(u8, px, val, scale, q + 1));
+            const double s0 = SP_VALUE(u8, px, val, scale, q), s1 = SP_VALUE(u8, px, val, scale, q + 1);
             for (int v = 0; v < NV; v++) {
-                acc[v] += s0 * ld4(w0 + 4 * v);
-                acc2[v] += s1 * ld4(w1 + 4 * v);
+                acc[v] += bc4(s0) * ld4(w0 + 4 * v);
+                acc2[v] += bc4(s1) * ld4(w1 + 4 * v);
+            }
+            if (T2) {
+                t += bc2(s0) * ld2(w0 + tail);
+                t2 += bc2(s1) * ld2(w1 + tail);
             }
         }
     }
     for (; q < c; q++) {
         const double *w0 = W + idx[q] * ldw;
-        const v4d s0 = bc4(SP_VALUE(u8, px, val, scale, q));
-        for (int v = 0; v < NV; v++) acc[v] += s0 * ld4(w0 + 4 * v);
+        const double s0 = SP_VALUE(u8, px, val, scale, q);
+        for (int v = 0; v < NV; v++) acc[v] += bc4(s0) * ld4(w0 + 4 * v);
+        if (T2) t += bc2(s0) * ld2(w0 + tail);
     }
     for (int v = 0; v < NV; v++) st4(z + 4 * v, NV <= 4 ? acc[v] + acc2[v] : acc[v]);
+    if (T2) st2(z + tail, NV <= 4 ? t + t2 : t);
 #else
-    (void)NV, (void)u8, (void)z, (void)bias, (void)W, (void)ldw, (void)idx, (void)px, (void)val, (void)scale, (void)c;
+    (void)NV, (void)T2, (void)u8, (void)z, (void)bias, (void)W, (void)ldw, (void)idx, (void)px, (void)val,
+        (void)scale, (void)c;
 #endif
 }
 
@@ -474,20 +488,23 @@ INLINE void sparse_dot_cols(const int u8, Py_ssize_t w, double *z, const double 
     }
 }
 
-/* W[idx[q]][0..4·NV) += value[q] · d, the tile of d in registers */
-INLINE void sparse_update_tile(const int NV, const int u8, double *W, Py_ssize_t ldw, const double *d,
+/* W[idx[q]][0..4·NV + 2·T2) += value[q] · d, the tile of d in registers */
+INLINE void sparse_update_tile(const int NV, const int T2, const int u8, double *W, Py_ssize_t ldw, const double *d,
                                const int32_t *idx, const uint8_t *px, const double *val, const double *scale,
                                Py_ssize_t c) {
 #if HAVE_VEC
+    const int tail = 4 * NV;
     v4d dv[8];
+    const v2d dt = T2 ? ld2(d + tail) : bc2(0.0);
     for (int v = 0; v < NV; v++) dv[v] = ld4(d + 4 * v);
     for (Py_ssize_t q = 0; q < c; q++) {
         double *w = W + idx[q] * ldw;
-        const v4d s = bc4(SP_VALUE(u8, px, val, scale, q));
-        for (int v = 0; v < NV; v++) st4(w + 4 * v, ld4(w + 4 * v) + s * dv[v]);
+        const double s = SP_VALUE(u8, px, val, scale, q);
+        for (int v = 0; v < NV; v++) st4(w + 4 * v, ld4(w + 4 * v) + bc4(s) * dv[v]);
+        if (T2) st2(w + tail, ld2(w + tail) + bc2(s) * dt);
     }
 #else
-    (void)NV, (void)u8, (void)W, (void)ldw, (void)d, (void)idx, (void)px, (void)val, (void)scale, (void)c;
+    (void)NV, (void)T2, (void)u8, (void)W, (void)ldw, (void)d, (void)idx, (void)px, (void)val, (void)scale, (void)c;
 #endif
 }
 
@@ -501,13 +518,21 @@ INLINE void sparse_update_cols(const int u8, Py_ssize_t w, double *W, Py_ssize_t
     }
 }
 
-/* how many 4-wide vectors the next tile of a row of n - j columns takes (0: the ragged end) */
-INLINE int tile_vectors(Py_ssize_t left) {
+/* The next tile of a row with `left` columns to go: nv 4-wide vectors (up to `most`) and, when what
+ * follows is 2 or 3 columns, a 2-wide vector (*t2) in the same pass; returns its width.  0 vectors
+ * and no tail: the ragged end, one column at a time. */
+INLINE Py_ssize_t tile_plan(Py_ssize_t left, int most, int *nv, int *t2) {
 #if HAVE_VEC
-    return left >= 32 ? 8 : left >= 16 ? 4 : left >= 8 ? 2 : left >= 4 ? 1 : 0;
+    int v = left >= 32 ? 8 : left >= 16 ? 4 : left >= 8 ? 2 : left >= 4 ? 1 : 0;
+    if (v > most) v = most;
+    const Py_ssize_t rest = left - 4 * v;
+    *nv = v;
+    *t2 = rest == 2 || rest == 3;
+    return v || *t2 ? 4 * v + 2 * *t2 : left;
 #else
-    (void)left;
-    return 0;
+    (void)most;
+    *nv = *t2 = 0;
+    return left;
 #endif
 }
 
@@ -517,31 +542,32 @@ INLINE int tile_vectors(Py_ssize_t left) {
 INLINE void sparse_tiles(const int update, const int u8, Py_ssize_t m, Py_ssize_t n1, double *W, const double *bias,
                          double *ZD, const Sparse *sp) {
     for (Py_ssize_t j = 0; j < n1;) {
-        const int nv = tile_vectors(n1 - j);
-        const Py_ssize_t w = nv ? 4 * nv : n1 - j;
+        int nv, t2;
+        const Py_ssize_t w = tile_plan(n1 - j, 8, &nv, &t2);
         for (Py_ssize_t i = 0; i < m; i++) {
             const Py_ssize_t r0 = sp->rowptr[i], c = sp->rowptr[i + 1] - r0;
             const int32_t *idx = sp->idx + r0;
             const uint8_t *px = u8 ? sp->px + r0 : NULL;
             const double *val = u8 ? NULL : sp->val + r0;
             double *zd = ZD + i * n1 + j;
-            if (update) {
-                switch (nv) {
-                case 8: sparse_update_tile(8, u8, W + j, n1, zd, idx, px, val, sp->scale, c); break;
-                case 4: sparse_update_tile(4, u8, W + j, n1, zd, idx, px, val, sp->scale, c); break;
-                case 2: sparse_update_tile(2, u8, W + j, n1, zd, idx, px, val, sp->scale, c); break;
-                case 1: sparse_update_tile(1, u8, W + j, n1, zd, idx, px, val, sp->scale, c); break;
-                default: sparse_update_cols(u8, w, W + j, n1, zd, idx, px, val, sp->scale, c);
-                }
-            } else {
-                switch (nv) {
-                case 8: sparse_dot_tile(8, u8, zd, bias + j, W + j, n1, idx, px, val, sp->scale, c); break;
-                case 4: sparse_dot_tile(4, u8, zd, bias + j, W + j, n1, idx, px, val, sp->scale, c); break;
-                case 2: sparse_dot_tile(2, u8, zd, bias + j, W + j, n1, idx, px, val, sp->scale, c); break;
-                case 1: sparse_dot_tile(1, u8, zd, bias + j, W + j, n1, idx, px, val, sp->scale, c); break;
-                default: sparse_dot_cols(u8, w, zd, bias + j, W + j, n1, idx, px, val, sp->scale, c);
-                }
+#define SPARSE_TILE(NV, T2)                                                                                \
+    (update ? sparse_update_tile(NV, T2, u8, W + j, n1, zd, idx, px, val, sp->scale, c)                   \
+            : sparse_dot_tile(NV, T2, u8, zd, bias + j, W + j, n1, idx, px, val, sp->scale, c))
+            switch (nv * 2 + t2) {
+            case 16: SPARSE_TILE(8, 0); break;
+            case 17: SPARSE_TILE(8, 1); break;
+            case 8: SPARSE_TILE(4, 0); break;
+            case 9: SPARSE_TILE(4, 1); break;
+            case 4: SPARSE_TILE(2, 0); break;
+            case 5: SPARSE_TILE(2, 1); break;
+            case 2: SPARSE_TILE(1, 0); break;
+            case 3: SPARSE_TILE(1, 1); break;
+            case 1: SPARSE_TILE(0, 1); break;
+            default:
+                if (update) sparse_update_cols(u8, w, W + j, n1, zd, idx, px, val, sp->scale, c);
+                else sparse_dot_cols(u8, w, zd, bias + j, W + j, n1, idx, px, val, sp->scale, c);
             }
+#undef SPARSE_TILE
         }
         j += w;
     }
@@ -612,8 +638,10 @@ INLINE void pixel_update_cols(Py_ssize_t w, double *W, Py_ssize_t ldw, const dou
 /* W += Xᵀ D pixel by pixel (bp from group_by_pixel), tiled like sparse_tiles */
 INLINE void pixel_update(Py_ssize_t n1, double *W, const double *D, const ByPixel *bp) {
     for (Py_ssize_t j = 0; j < n1;) {
-        const int nv = tile_vectors(n1 - j);
-        const Py_ssize_t w = nv ? 4 * nv : n1 - j;
+        int nv, t2;
+        Py_ssize_t w = tile_plan(n1 - j, 8, &nv, &t2);
+        if (t2) w -= 2; /* (no 2-wide tails here: the rows are wide, the tail one pass among many) */
+        if (!nv) w = n1 - j;
         switch (nv) {
         case 8: pixel_update_tile(8, W + j, n1, D + j, n1, bp); break;
         case 4: pixel_update_tile(4, W + j, n1, D + j, n1, bp); break;
@@ -658,31 +686,43 @@ INLINE void sparse_update(int x_u8, Py_ssize_t m, Py_ssize_t n0, Py_ssize_t n1, 
 
 /* ---- the other layers: dense products */
 
-/* One block of C = init + A B, or C = beta C + A B when accumulating: MR rows × 4·NV columns, the sums in
- * registers.  A's element (r, k) is A[r·ai + k·ak] (so Aᵀ is the same A with ai and ak swapped),
- * B's (k, j) is B[k·ldb + j]. */
-INLINE void gemm_block(const int MR, const int NV, Py_ssize_t K, const double *A, Py_ssize_t ai, Py_ssize_t ak,
-                       const double *B, Py_ssize_t ldb, double *C, Py_ssize_t ldc, const double *init, int accumulate, double beta) {
+/* One block of C = init + A B, or C = beta C + A B when accumulating: MR rows × (4·NV + 2·T2)
+ * columns, the sums in registers.  A's element (r, k) is A[r·ai + k·ak] (so Aᵀ is the same A with ai
+ * and ak swapped), B's (k, j) is B[k·ldb + j]. */
+INLINE void gemm_block(const int MR, const int NV, const int T2, Py_ssize_t K, const double *A, Py_ssize_t ai,
+                       Py_ssize_t ak, const double *B, Py_ssize_t ldb, double *C, Py_ssize_t ldc, const double *init,
+                       int accumulate, double beta) {
 #if HAVE_VEC
+    const int tail = 4 * NV;
     v4d acc[4][2];
-    for (int r = 0; r < MR; r++)
+    v2d t[4];
+    for (int r = 0; r < MR; r++) {
         for (int v = 0; v < NV; v++) acc[r][v] = init ? ld4(init + 4 * v) : bc4(0.0);
+        t[r] = T2 && init ? ld2(init + tail) : bc2(0.0);
+    }
     for (Py_ssize_t k = 0; k < K; k++) {
         const double *b = B + k * ldb;
-        const v4d b0 = ld4(b), b1 = NV > 1 ? ld4(b + 4) : bc4(0.0);
+        const v4d b0 = NV > 0 ? ld4(b) : bc4(0.0), b1 = NV > 1 ? ld4(b + 4) : bc4(0.0);
+        const v2d bt = T2 ? ld2(b + tail) : bc2(0.0);
         for (int r = 0; r < MR; r++) {
-            const v4d a = bc4(A[r * ai + k * ak]);
-            acc[r][0] += a * b0;
-            if (NV > 1) acc[r][1] += a * b1;
+            const double a = A[r * ai + k * ak];
+            if (NV > 0) acc[r][0] += bc4(a) * b0;
+            if (NV > 1) acc[r][1] += bc4(a) * b1;
+            if (T2) t[r] += bc2(a) * bt;
         }
     }
-    for (int r = 0; r < MR; r++)
+    for (int r = 0; r < MR; r++) {
         for (int v = 0; v < NV; v++) {
             double *c = C + r * ldc + 4 * v;
             st4(c, accumulate ? beta * ld4(c) + acc[r][v] : acc[r][v]);
         }
+        if (T2) {
+            double *c = C + r * ldc + tail;
+            st2(c, accumulate ? beta * ld2(c) + t[r] : t[r]);
+        }
+    }
 #else
-    (void)MR, (void)NV, (void)K, (void)A, (void)ai, (void)ak, (void)B, (void)ldb, (void)C, (void)ldc,
+    (void)MR, (void)NV, (void)T2, (void)K, (void)A, (void)ai, (void)ak, (void)B, (void)ldb, (void)C, (void)ldc,
         (void)init, (void)accumulate, (void)beta;
 #endif
 }
@@ -702,26 +742,33 @@ INLINE void gemm(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const double *A, Py_s
                  const double *B, Py_ssize_t ldb, double *C, Py_ssize_t ldc, const double *init, int accumulate,
                  double beta) {
     for (Py_ssize_t j = 0; j < N;) {
-        const int nv = tile_vectors(N - j) >= 2 ? 2 : tile_vectors(N - j);
-        const Py_ssize_t w = nv ? 4 * nv : N - j;
+        int nv, t2;
+        const Py_ssize_t w = tile_plan(N - j, 2, &nv, &t2);
         const double *in = init ? init + j : NULL;
-        if (!nv) {
+        if (!nv && !t2) {
             gemm_cols(M, w, K, A, ai, ak, B + j, ldb, C + j, ldc, in, accumulate, beta);
             j += w;
             continue;
         }
-        Py_ssize_t r = 0;
-        for (; r + 4 <= M; r += 4) {
+        for (Py_ssize_t r = 0; r < M;) {
+            const int mr = M - r >= 4 ? 4 : 1;
             const double *a = A + r * ai;
             double *c = C + r * ldc + j;
-            if (nv == 2) gemm_block(4, 2, K, a, ai, ak, B + j, ldb, c, ldc, in, accumulate, beta);
-            else gemm_block(4, 1, K, a, ai, ak, B + j, ldb, c, ldc, in, accumulate, beta);
-        }
-        for (; r < M; r++) {
-            const double *a = A + r * ai;
-            double *c = C + r * ldc + j;
-            if (nv == 2) gemm_block(1, 2, K, a, ai, ak, B + j, ldb, c, ldc, in, accumulate, beta);
-            else gemm_block(1, 1, K, a, ai, ak, B + j, ldb, c, ldc, in, accumulate, beta);
+#define GEMM_BLOCK(MR, NV, T2) gemm_block(MR, NV, T2, K, a, ai, ak, B + j, ldb, c, ldc, in, accumulate, beta)
+            switch (mr * 8 + nv * 2 + t2) {
+            case 36: GEMM_BLOCK(4, 2, 0); break;
+            case 37: GEMM_BLOCK(4, 2, 1); break;
+            case 34: GEMM_BLOCK(4, 1, 0); break;
+            case 35: GEMM_BLOCK(4, 1, 1); break;
+            case 33: GEMM_BLOCK(4, 0, 1); break;
+            case 12: GEMM_BLOCK(1, 2, 0); break;
+            case 13: GEMM_BLOCK(1, 2, 1); break;
+            case 10: GEMM_BLOCK(1, 1, 0); break;
+            case 11: GEMM_BLOCK(1, 1, 1); break;
+            default: GEMM_BLOCK(1, 0, 1);
+            }
+#undef GEMM_BLOCK
+            r += mr;
         }
         j += w;
     }
