@@ -1,8 +1,9 @@
 /* _nnstudio_sgd (source nnstudio/core/_sgd.c): one mini-batch of stochastic gradient descent, in C.
  *
  * An optional accelerator for nnstudio.core.trainer.  The trainer's NumPy loop is the
- * reference (and the fallback when this module is not built); this kernel does exactly the
- * same maths on the same parameter buffer, in one call per mini-batch:
+ * reference (and the fallback when this module is not built); this kernel does the same maths
+ * on the same parameter buffer (equal to rounding: it adds in another order, with fused
+ * multiply-adds and its own exp), in one call per mini-batch, Kernel.step:
  *
  *   forward   z = W a + b,  a = f(z)          (sigmoid, tanh or ReLU; output sigmoid)
  *   output    δ = 2(a − y)·σ'(z)  (quadratic, C = Σ(a − y)²)   or   δ = a − y  (cross-entropy)
@@ -14,7 +15,8 @@
  * and reads the uint8 pixels directly, the others through a small register-blocked matrix product;
  * the sigmoid is vectorised; and the whole step is one call, so none of NumPy's per-call overhead
  * on tiny arrays.  It releases the GIL while it works, so the GUI thread can paint while the worker
- * trains.  docs/performance.md has the figures and where the time goes.
+ * trains.  Kernel.forward runs the same forward pass over a test set (the epoch's evaluation).
+ * docs/performance.md has the figures and where the time goes.
  *
  * Layout (as nnstudio.core.network.Network.buffer): layer l's parameters are a row-major
  * (n_in + 1, n_out) block, weights first (row p = the weights from input neuron p), the
