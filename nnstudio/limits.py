@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 
 __all__ = [
     "DATA",
@@ -76,6 +77,8 @@ class Limit:
         self.env, self.default, self.unit = env, int(default), unit
 
     def value(self) -> int:
+        """The limit: ``$env`` if it holds a number >= 1, else the default (and a warning: a typo in
+        a variable must not make every network, or none, too big)."""
         text = os.environ.get(self.env, "").strip()
         if not text:
             return self.default
@@ -84,7 +87,9 @@ class Limit:
         except ValueError:
             v = math.nan
         if not (math.isfinite(v) and v >= 1):
-            raise LimitError(f"{self.env}={text!r} is not a number of {self.unit} (at least 1); unset it or fix it")
+            warnings.warn(f"{self.env}={text!r} is not a number of {self.unit} (at least 1); using {self.default:,}",
+                          stacklevel=3)
+            return self.default
         return int(v)
 
     def over(self, needed: float, advice: str) -> str:
