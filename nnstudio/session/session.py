@@ -35,6 +35,7 @@ import numpy as np
 from nnstudio._resources import shipped_model_path
 from nnstudio.core import ACTIVATIONS, COSTS, INITS, ModelFileError, Network, Trainer, load_model, save_model
 from nnstudio.core.trainer import BatchReport
+from nnstudio.training.reportblock import ReportBlock
 from nnstudio.session.events import Events
 from nnstudio.session.model import InputExample, Origin, Snapshot, sizes_text
 from nnstudio.session.runner import SyncRunner
@@ -713,6 +714,11 @@ class Session:
             if reports:
                 self._take(reports)
                 reports = []
+            if type(it) is ReportBlock:  # (a training process's: many reports as one array)
+                n_reports += len(it)
+                if self._worker_gen == self.generation and len(it):
+                    self._take(it)
+                continue
             self._message(it)
         if reports:
             self._take(reports)
@@ -721,9 +727,10 @@ class Session:
             self.worker.acknowledge(self._consumed)
         return len(items)
 
-    def _take(self, reports: list) -> None:
+    def _take(self, reports) -> None:
+        """Record a list of BatchReports or a ReportBlock."""
         self.history.extend(reports)
-        self.last_report = reports[-1]
+        self.last_report = reports.last() if type(reports) is ReportBlock else reports[-1]
         self._mark_changed()
         self.events.history.emit()
 

@@ -56,6 +56,7 @@ from nnstudio.training._spool import (
     DEFAULT_MAX_MB, MAX_MB_ENV, CsvExport, _close_files, _Level, _megabytes, _new_file, _read, _ReadFailed,
     _temp_dir, _write, default_max_spool_bytes,
 )
+from nnstudio.training.reportblock import ReportBlock
 from nnstudio.training._units import (
     _CNT, _MAX, _MIN, _SUM, _UNIT_BYTES, _X0, _X1, _combine, _moving_mean, _reduce_groups, _reduce_runs,
     _units_of_rows,
@@ -321,14 +322,24 @@ class TrainingHistory:
         self.extend([r])
 
     def extend(self, reports) -> None:
-        """Record many BatchReports at once (what the window's display timer drains).  Never
-        raises for a problem with the disk: see :attr:`spool_error`."""
+        """Record many BatchReports at once (what the window's display timer drains): a list, or
+        a :class:`~nnstudio.training.reportblock.ReportBlock` (columns copied: no Python per
+        mini-batch).  Never raises for a problem with the disk: see :attr:`spool_error`."""
         k = len(reports)
         if not k:
             return
-        nan = math.nan
-        rows = np.array([(r.step, r.epoch, r.batch, r.examples_seen, nan if r.diverged else r.cost,
-                          r.learning_rate, r.batch_size) for r in reports], dtype=ROW)
+        if isinstance(reports, ReportBlock):
+            w = reports.rows
+            rows = np.empty(k, dtype=ROW)
+            for f in ("step", "epoch", "batch", "examples_seen", "learning_rate", "batch_size"):
+                rows[f] = w[f]
+            rows["cost"] = np.where(w["diverged"], np.nan, w["cost"])
+            ends = list(reports.epoch_ends())
+        else:
+            nan = math.nan
+            rows = np.array([(r.step, r.epoch, r.batch, r.examples_seen, nan if r.diverged else r.cost,
+                              r.learning_rate, r.batch_size) for r in reports], dtype=ROW)
+            ends = [(j, r) for j, r in enumerate(reports) if r.epoch_end is not None]
         i = self.n
         if i == 0:
             self._first_step = int(rows[0]["step"])
@@ -341,9 +352,8 @@ class TrainingHistory:
             self.cost_min = min(self.cost_min, float(np.fmin.reduce(u[:, _MIN])))
             self.cost_max = max(self.cost_max, float(np.fmax.reduce(u[:, _MAX])))
         self.n = i + k
-        for j, r in enumerate(reports):
-            if r.epoch_end is not None:
-                self._add_epoch(r, i + j)
+        for j, r in ends:
+            self._add_epoch(r, i + j)
         self.version += 1
 
     def _to_ring(self, rows: np.ndarray) -> None:

@@ -7,8 +7,9 @@ Every worker has the same interface, which is all the session uses:
   ``set_batch_size``, ``set_epochs``, ``set_speed``, ``ping``... (they take effect between two
   mini-batches, in the order they were sent);
 * :meth:`Worker.drain`: everything the loop produced since the last call, in order: a
-  :class:`~nnstudio.core.BatchReport` per mini-batch (none dropped) and message tuples
-  (see :mod:`nnstudio.training.loop`);
+  :class:`~nnstudio.core.BatchReport` per mini-batch, or a
+  :class:`~nnstudio.training.reportblock.ReportBlock` of consecutive ones (from a process; none
+  dropped either way), and message tuples (see :mod:`nnstudio.training.loop`);
 * :meth:`Worker.fileno`: a file descriptor that becomes readable when there is something to
   drain, so a GUI can wake up for it (a ``QSocketNotifier``) instead of polling;
 * :meth:`Worker.acknowledge`: how many reports the receiver has taken in (back-pressure: more
@@ -35,8 +36,8 @@ from collections import deque
 
 import numpy as np
 
-from nnstudio.core.trainer import BatchReport
 from nnstudio.training.loop import TrainingLoop
+from nnstudio.training.reportblock import WIRE, ReportBlock, wire_row
 
 log = logging.getLogger(__name__)
 
@@ -336,22 +337,18 @@ class ThreadWorker(_Outbox, Worker):
 
 
 # ====================================================================================== process
-def _row(r, perm_id: int):
-    """A BatchReport as a tuple (pickles ~20× faster than the dataclass with its array)."""
-    return (r.epoch, r.batch, r.offset, r.cost, r.seconds, r.examples_seen, r.step,
-            r.learning_rate, r.batch_size, r.epoch_end, r.diverged, perm_id)
-
-
 class _ProcessLoop(TrainingLoop):
     """The loop in the training process: commands from one pipe, messages down another.  Batch
-    reports go as compact rows every FLUSH_EVERY seconds (and before any other message); a
-    batch's example indices are a slice of its epoch's order, which is sent once per epoch."""
+    reports go as one array (a :class:`~nnstudio.training.reportblock.ReportBlock`'s rows) every
+    FLUSH_EVERY seconds and before any other message; a batch's example indices are a slice of
+    its epoch's order, which is sent once per epoch."""
 
     def __init__(self, cmd_conn, msg_conn, **kw):
         super().__init__(**kw)
         self.cmd = cmd_conn
         self.out = msg_conn
-        self.rows: list = []
+        self.rows: list = []  # WIRE tuples
+        self.extras: dict = {}  # row -> (epoch_end, own indices or None), see ReportBlock
         self.new_perms: dict = {}
         self.perm = None
         self.perm_id = 0
@@ -368,8 +365,9 @@ class _ProcessLoop(TrainingLoop):
 
     def flush(self) -> None:
         if self.rows or self.new_perms:
-            self.out.send(("batches", self.new_perms, self.rows))
+            self.out.send(("block", self.new_perms, np.array(self.rows, dtype=WIRE), self.extras))
             self.rows = []
+            self.extras = {}
             self.new_perms = {}
 
     def emit(self, *msg) -> None:
@@ -385,10 +383,9 @@ class _ProcessLoop(TrainingLoop):
                 self.perm_id = -1
             else:
                 self.new_perms[self.perm_id] = perm
-        if self.perm_id < 0:
-            self.rows.append(_row(r, -1) + (np.array(r.indices),))
-        else:
-            self.rows.append(_row(r, self.perm_id))
+        if self.perm_id < 0 or r.epoch_end is not None:
+            self.extras[len(self.rows)] = (r.epoch_end, np.array(r.indices) if self.perm_id < 0 else None)
+        self.rows.append(wire_row(r, self.perm_id))
 
     def interrupted(self, now: float) -> bool:
         if now < self._next_poll:
@@ -452,9 +449,11 @@ def _widen(conn, size: int = 1 << 20) -> None:
 
 class ProcessWorker(_Outbox, Worker):
     """The loop in a process of its own.  ``set_trainer`` pickles the trainer across (the caller's
-    copy is not used again).  A reader thread (no Qt) takes the process's messages as they come,
-    turns the compact rows back into BatchReports and queues everything for :meth:`drain`: the
-    process can always send, so a command (even a new trainer of 50 MB) never waits for it."""
+    copy is not used again).  A reader thread (no Qt) takes the process's messages as they come
+    and queues them for :meth:`drain`, the mini-batch reports as
+    :class:`~nnstudio.training.reportblock.ReportBlock` items (one per few milliseconds of
+    training): the process can always send, so a command (even a new trainer of 50 MB) never
+    waits for it."""
 
     separate_process = True
 
@@ -528,27 +527,27 @@ class ProcessWorker(_Outbox, Worker):
             except Exception as e:  # pragma: no cover - a message that cannot be read
                 self._put(("error", f"training stopped: {type(e).__name__}: {e}", traceback.format_exc()))
                 return
-            if msg[0] == "batches":
-                self._put_all(self._batches(msg[1], msg[2]))
+            if msg[0] == "block":
+                self._put(self._block(msg[1], msg[2], msg[3]))
                 continue
             self._put(msg)
             if msg[0] == "finished":
                 return
 
-    def _batches(self, new_perms: dict, rows: list) -> list:
+    def _block(self, new_perms: dict, rows: np.ndarray, extras: dict) -> ReportBlock:
         perms = self._perms
         if new_perms:
             perms.update(new_perms)
-        out = []
-        for row in rows:
-            epoch, batch, off, cost, sec, seen, step, lr, bs, end, div, pid = row[:12]
-            idx = perms[pid][off : off + bs] if pid >= 0 else row[12]
-            out.append(BatchReport(epoch, batch, idx, cost, sec, seen, step, lr, bs, end, div, off))
+        ids = rows["perm"]
+        used = {int(ids[0]), int(ids[-1])} if len(ids) else set()
+        if len(used) == 2 and len(ids) > 2:  # (orders change at an epoch's end: rarely more than two)
+            used.update(int(i) for i in np.unique(ids))
+        block = ReportBlock(rows, extras, {i: perms[i] for i in used if i >= 0 and i in perms})
         if len(perms) > 1:  # later rows can only name the last epoch order or newer ones
-            last = rows[-1][11] if rows else max(perms)
+            last = int(ids[-1]) if len(ids) else max(perms)
             for k in [k for k in perms if k < last]:
                 del perms[k]
-        return out
+        return block
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Abort the loop and join the process and the reader; a process that does not end is

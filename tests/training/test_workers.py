@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from nnstudio.core import BatchReport, Network, Trainer
+from nnstudio.training.reportblock import ReportBlock
 from nnstudio.data import load_dataset
 from nnstudio.training.workers import InlineWorker, ProcessWorker, ThreadWorker, make_worker
 
@@ -49,6 +50,10 @@ class Recorder:
             if type(it) is BatchReport:
                 self.reports.append(it)
                 self.consumed += 1
+                continue
+            if type(it) is ReportBlock:
+                self.reports.extend(it)
+                self.consumed += len(it)
                 continue
             kind = it[0]
             if kind == "snapshot":
