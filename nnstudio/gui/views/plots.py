@@ -19,6 +19,7 @@ from nnstudio._atomic import atomic_path
 from nnstudio.training.history import BATCH, BS, COLUMNS, COST, EPOCH, LR, ROW, SEEN, STEP, Trace, TrainingHistory
 from nnstudio.gui.style import theme
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, pg
+from nnstudio.gui.widgets.steady import SteadyLine
 
 # (the history and its column indices live in the Qt-free core; re-exported for the window and tests)
 __all__ = ["PlotsPanel", "TrainingHistory", "Trace", "COLUMNS", "ROW",
@@ -86,16 +87,15 @@ class PlotsPanel(QtWidgets.QWidget):
             w.setMenuEnabled(True)
             pi = w.getPlotItem()
             # (no grid: pyqtgraph's grid lines cost more to paint than everything else here)
-            pi.setClipToView(True)
+            # (no clipToView either: refresh() hands over only the part in view, and pyqtgraph's
+            # clipping re-processes the data and paints the plot a second time on every range change)
             pi.hideButtons()
         cp = self.cost_plot.getPlotItem()
         cp.setLabel("left", "cost")
         # (the history hands over at most ~2 points per pixel column: no downsampling here)
         # (the legend is a line of text above the plot: it never hides the newest part of the curve)
         self.raw_curve = cp.plot(name="each mini-batch", antialias=False)
-        self.raw_curve.setClipToView(True)
         self.smooth_curve = cp.plot(name="moving mean")
-        self.smooth_curve.setClipToView(True)
         self.epoch_curve = cp.plot(name="epoch mean")
         ap = self.accuracy_plot.getPlotItem()
         ap.setLabel("left", "test accuracy", units="%")
@@ -136,18 +136,15 @@ class PlotsPanel(QtWidgets.QWidget):
         self.reset_button.setAutoRaise(True)
         self.reset_button.setToolTip("Fit both plots to their data again (after zooming or panning)")
         self.reset_button.clicked.connect(self.reset_view)
-        self.cost_label = QtWidgets.QLabel()
-        self.cost_label.setObjectName("costReadout")
+        # (the readouts change every frame: lines that do not re-lay out the window each time)
+        self.cost_label = SteadyLine(object_name="costReadout")
         self.legend_label = QtWidgets.QLabel()
         self.legend_label.setObjectName("costLegend")
         self.legend_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.legend_label.setWordWrap(True)
-        self.accuracy_label = QtWidgets.QLabel()
-        self.accuracy_label.setObjectName("accuracyReadout")
+        self.accuracy_label = SteadyLine(object_name="accuracyReadout")
         for lab in (self.cost_label, self.accuracy_label):
             lab.setTextFormat(QtCore.Qt.TextFormat.RichText)
-            lab.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
-            lab.setMinimumWidth(60)
 
         bar = QtWidgets.QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -295,6 +292,10 @@ class PlotsPanel(QtWidgets.QWidget):
             self.accuracy_curve.setSymbol(symbols)
         self.accuracy_curve.setData(self._x(ex, h.n_train), eacc)
         self._fit(h)
+        for vb in (cvb, avb):
+            # the new range's transform now, not in the paint: pyqtgraph applies it while painting,
+            # which marks the curves dirty again and paints each plot a second time
+            vb.updateMatrix()
 
         fg = theme.MUTED if self._dark else theme.LIGHT["MUTED"]
         if n:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from nnstudio.gui.qt import QtGui, QtWidgets
+from nnstudio.gui.widgets.steady import GrowingField
 
 STATES = {"running": "Training", "paused": "Paused", "finished": "Finished", "idle": "Ready",
           "loading": "Loading data"}
@@ -44,7 +45,7 @@ class StatusBar(QtWidgets.QStatusBar):
             ("speed", "statusSpeed", "training speed, examples per second"),
             ("lr", "statusLearningRate", "learning rate η of the next mini-batch"),
         ):
-            lab = QtWidgets.QLabel()
+            lab = GrowingField()  # (updated every frame: no re-layout of the window each time)
             lab.setObjectName(name)
             lab.setFont(mono)
             lab.setToolTip(tip)
@@ -101,6 +102,8 @@ class StatusBar(QtWidgets.QStatusBar):
     def restart(self) -> None:
         self._rate = (time.perf_counter(), 0, 0.0)
         self.refresh(force=True)
+        for lab in self.labels.values():  # a new run's numbers start short again
+            lab.refit()
 
     def show_loading(self, key: str | None, label: str = "") -> None:
         if key is None:
