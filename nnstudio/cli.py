@@ -114,7 +114,7 @@ def _resolve_model(text: str) -> Path:
     return Path(text)
 
 
-def _load_dataset(name: str, quiet: bool):
+def _load_dataset(name: str, quiet: bool, splits=("train", "test")):
     from nnstudio.data import dataset_status, load_dataset
 
     progress = None
@@ -122,7 +122,7 @@ def _load_dataset(name: str, quiet: bool):
     if not quiet and name in ("mnist", "fashion-mnist") and dataset_status(name) == "not downloaded":
         progress, bar = _download_progress()
     try:
-        return load_dataset(name, progress=progress)
+        return load_dataset(name, progress=progress, splits=splits)
     finally:
         if bar is not None:
             bar.close()
@@ -307,7 +307,7 @@ def cmd_evaluate(args) -> int:
     from nnstudio.components.evaluation import evaluation_report
 
     net, meta = load_model(_resolve_model(args.model), with_metadata=True)
-    data = _load_dataset(args.data, args.quiet or args.json)
+    data = _load_dataset(args.data, args.quiet or args.json, splits=(args.split,))  # (only the files it reads)
     if net.sizes[0] != 784 or net.sizes[-1] != len(data.class_names):
         raise UserError(f"{Path(args.model).name}: a {'-'.join(map(str, net.sizes))} network cannot read {data.name}")
     images, labels = (data.test_images, data.test_labels) if args.split == "test" else (data.train_images, data.train_labels)
@@ -394,6 +394,13 @@ def cmd_gui(args) -> int:
             f"(see '{PROG} train --help'; run '{PROG}' on a desktop for the studio window)",
             file=sys.stderr,
         )
+        return main(["train", "--data", "mnist-sample", "--epochs", "10"])
+    from nnstudio._platform import window_problem
+
+    problem = window_problem()  # (Qt would abort the process with a core dump: say why, and do the main job)
+    if problem:
+        print(f"{PROG}: {problem}. Meanwhile, here is what it does headless: training the videos' 784-16-16-10 "
+              "network on the embedded MNIST sample", file=sys.stderr)
         return main(["train", "--data", "mnist-sample", "--epochs", "10"])
     from nnstudio.gui.app import run
 

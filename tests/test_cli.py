@@ -191,6 +191,56 @@ def test_no_display_still_does_its_main_job():
     assert "no display" in r.stderr and "done: test accuracy" in r.stdout
 
 
+def test_missing_x11_libraries_are_named_and_it_trains_headless(monkeypatch, capsys):
+    """Qt's xcb plugin aborts the process (core dump) without libxcb-cursor0 and friends: the
+    launcher finds out first, names the packages, and does its main job headless instead."""
+    import nnstudio._platform as platform
+    import nnstudio.gui.app
+
+    monkeypatch.setattr(platform, "missing_x11_libraries", lambda load=None: list(platform.X11_LIBRARIES[:2]))
+    monkeypatch.setenv("DISPLAY", ":7")
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+
+    def no_window(**kw):
+        raise AssertionError("the window was asked for")
+
+    monkeypatch.setattr(nnstudio.gui.app, "run", no_window)
+    assert main(["train", "--epochs", "1", "--quiet"]) == 0  # (warm: the sample is cached)
+    capsys.readouterr()
+    assert main([]) == 0
+    out = capsys.readouterr()
+    line = [ln for ln in out.err.splitlines() if "X11" in ln]
+    assert len(line) == 1 and "sudo apt install libxcb-cursor0 libxcb-icccm4" in line[0]
+    assert "sudo dnf install xcb-util-cursor xcb-util-wm" in line[0] and "headless" in line[0]
+    assert "done: test accuracy" in out.out
+
+
+def test_evaluate_downloads_only_the_files_it_reads(trained, tmp_path, tmp_cache, monkeypatch, capsys):
+    """`evaluate --data mnist` needs the two test files (1.6 MB), not the training set (9.9 MB)."""
+    from helpers_http import LoopbackMirror, make_idx_folder, remote_for
+
+    from nnstudio.data.download import REMOTE_DATASETS
+
+    src = tmp_path / "mirror"
+    make_idx_folder(src, n_train=60, n_test=30)
+    monkeypatch.setitem(REMOTE_DATASETS, "mnist", remote_for(src))
+    with LoopbackMirror(src) as mirror:
+        monkeypatch.setenv("NNSTUDIO_MIRRORS", mirror.base("good"))
+        assert main(["evaluate", str(trained), "--data", "mnist", "--quiet"]) == 0
+        out = capsys.readouterr().out
+        assert "test set: accuracy" in out and "of 30)" in out
+        fetched = sorted({r.rsplit("/", 1)[-1] for r in mirror.requests})
+        assert fetched == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+        assert sorted(p.name for p in (tmp_cache / "mnist").iterdir()) == fetched
+        # the training split, when asked for, fetches its files (and no test file again)
+        n = len(mirror.requests)
+        assert main(["evaluate", str(trained), "--data", "mnist", "--split", "train", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["total"] == 60
+        assert sorted({r.rsplit("/", 1)[-1] for r in mirror.requests[n:]}) == [
+            "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]
+
+
 def test_download_through_a_loopback_mirror(shared_mnist_dir, tmp_cache, capsys, monkeypatch):
     from helpers_http import LoopbackMirror
 

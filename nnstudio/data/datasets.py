@@ -80,6 +80,7 @@ def _check_shapes(
     labels: tuple[int, ...],
     images_name: str,
     labels_name: str,
+    allow_empty: bool = False,
 ) -> None:
     """Raise DataError (naming the offending file) unless ``images`` (N x 28 x 28) and ``labels``
     (N) are the shapes of a split: decided from the IDX headers alone, before any data is read."""
@@ -95,7 +96,7 @@ def _check_shapes(
             f"{labels_name}: expected labels (an idx1 file), got {len(labels)} dimensions "
             f"of shape {'x'.join(map(str, labels))}"
         )
-    if images[0] == 0:
+    if images[0] == 0 and not allow_empty:
         raise DataError(f"{images_name}: holds no images")
     if images[0] != labels[0]:
         raise DataError(f"{labels_name}: {labels[0]} labels but {images_name} has {images[0]} images")
@@ -107,13 +108,14 @@ def _check_split(
     images_name: str,
     labels_name: str,
     n_classes: int,
+    allow_empty: bool = False,
 ) -> None:
     """Raise DataError (naming the offending file) unless images/labels form a valid split."""
     if images.dtype != np.uint8:
         raise DataError(f"{images_name}: images must be uint8, got {images.dtype}")
     if labels.dtype != np.uint8:
         raise DataError(f"{labels_name}: labels must be uint8, got {labels.dtype}")
-    _check_shapes(images.shape, labels.shape, images_name, labels_name)
+    _check_shapes(images.shape, labels.shape, images_name, labels_name, allow_empty)
     if labels.size and int(labels.max()) >= n_classes:
         bad = int(np.argmax(labels >= n_classes))
         raise DataError(
@@ -136,17 +138,21 @@ class Dataset:
     test_labels: np.ndarray
     class_names: tuple[str, ...] = DIGIT_CLASSES
     source: str = ""
+    #: the splits that were loaded; a split left out (``load_dataset(..., splits=("test",))``) is empty
+    splits: tuple[str, ...] = ("train", "test")
 
     def __post_init__(self) -> None:
         names = tuple(str(c) for c in self.class_names)
         if not names:
             raise DataError(f"{self.name}: no class names")
         object.__setattr__(self, "class_names", names)
+        object.__setattr__(self, "splits", _valid_splits(self.splits))
         for split in ("train", "test"):
             images = np.asarray(getattr(self, f"{split}_images"))
             labels = np.asarray(getattr(self, f"{split}_labels"))
             _check_split(
-                images, labels, f"{self.name} {split} images", f"{self.name} {split} labels", len(names)
+                images, labels, f"{self.name} {split} images", f"{self.name} {split} labels", len(names),
+                allow_empty=split not in self.splits,
             )
             object.__setattr__(self, f"{split}_images", _readonly(images))
             object.__setattr__(self, f"{split}_labels", _readonly(labels))
@@ -154,12 +160,12 @@ class Dataset:
     @property
     def train_x(self) -> np.ndarray:
         """Training images as an (N, 784) uint8 view."""
-        return self.train_images.reshape(self.train_images.shape[0], -1)
+        return self.train_images.reshape(self.train_images.shape[0], 784)
 
     @property
     def test_x(self) -> np.ndarray:
         """Test images as an (N, 784) uint8 view."""
-        return self.test_images.reshape(self.test_images.shape[0], -1)
+        return self.test_images.reshape(self.test_images.shape[0], 784)
 
     @property
     def n_train(self) -> int:
@@ -191,10 +197,22 @@ def _idx_candidates(stem: str, kind: str) -> list[str]:
     return names
 
 
-def find_idx_files(folder: str | os.PathLike[str]) -> dict[str, Path]:
+def _valid_splits(splits) -> tuple[str, ...]:
+    chosen = tuple(sp for sp in ("train", "test") if sp in tuple(splits))
+    if not chosen or len(chosen) != len(set(splits)):
+        raise ValueError(f"splits must be 'train' and/or 'test', got {splits!r}")
+    return chosen
+
+
+def _empty_split() -> dict[str, np.ndarray]:
+    return {"images": np.zeros((0, 28, 28), np.uint8), "labels": np.zeros(0, np.uint8)}
+
+
+def find_idx_files(folder: str | os.PathLike[str], splits=("train", "test")) -> dict[str, Path]:
     """Locate the four IDX files in ``folder`` (standard names, ``.gz`` optional, ``-`` or ``.`` before
-    ``idx``). Raises DataError naming the folder and the first missing file, or the two files that
-    could both be meant (a raw file beside its ``.gz``)."""
+    ``idx``), or those of ``splits`` only. Raises DataError naming the folder and the first missing
+    file, or the two files that could both be meant (a raw file beside its ``.gz``)."""
+    splits = _valid_splits(splits)
     folder = Path(folder)
     found: dict[str, Path] = {}
     try:
@@ -203,6 +221,8 @@ def find_idx_files(folder: str | os.PathLike[str]) -> dict[str, Path]:
         raise DataError(f"{folder}: cannot list the folder ({' '.join(str(exc).split())})") from None
     missing = []
     for attr, stem, kind in _ROLES:
+        if attr.split("_")[0] not in splits:
+            continue
         present = [p for p in (entries.get(c) for c in _idx_candidates(stem, kind)) if p is not None and p.is_file()]
         if len(present) > 1:
             raise DataError(
@@ -222,20 +242,28 @@ def find_idx_files(folder: str | os.PathLike[str]) -> dict[str, Path]:
 
 
 def _load_idx_folder(
-    folder: Path, *, name: str, class_names: tuple[str, ...], source: str, files: dict[str, Path] | None = None
+    folder: Path, *, name: str, class_names: tuple[str, ...], source: str, files: dict[str, Path] | None = None,
+    splits=("train", "test"),
 ) -> Dataset:
-    files = files if files is not None else find_idx_files(folder)
+    splits = _valid_splits(splits)
+    files = files if files is not None else find_idx_files(folder, splits)
+    files = {attr: path for attr, path in files.items() if attr.split("_")[0] in splits}
     # the headers first: each file's role and its partner's count decide before any data is read
     headers = {attr: read_idx_header(path) for attr, path in files.items()}
-    for split in ("train", "test"):
+    for split in splits:
         _check_shapes(headers[f"{split}_images"].dims, headers[f"{split}_labels"].dims,
                       files[f"{split}_images"].name, files[f"{split}_labels"].name)
+    what = "the four IDX files" if len(splits) == 2 else f"the {splits[0]} IDX files"
     try:
-        limits.check_data(sum(h.nbytes for h in headers.values()), f"{folder}: the four IDX files")
+        limits.check_data(sum(h.nbytes for h in headers.values()), f"{folder}: {what}")
     except limits.LimitError as exc:
         raise DataError(str(exc)) from None
     arrays = {attr: read_idx(path, dims=headers[attr].dims) for attr, path in files.items()}
     for split in ("train", "test"):
+        if split not in splits:
+            empty = _empty_split()
+            arrays[f"{split}_images"], arrays[f"{split}_labels"] = empty["images"], empty["labels"]
+    for split in splits:
         _check_split(
             arrays[f"{split}_images"],
             arrays[f"{split}_labels"],
@@ -243,7 +271,7 @@ def _load_idx_folder(
             files[f"{split}_labels"].name,
             len(class_names),
         )
-    return Dataset(name=name, class_names=class_names, source=source, **arrays)
+    return Dataset(name=name, class_names=class_names, source=source, splits=splits, **arrays)
 
 
 # ------------------------------------------------------------------------------------------------ sample
@@ -288,15 +316,15 @@ def _is_fashion(files: dict[str, Path]) -> bool:
     Fashion-MNIST (clothing) only if its label files are Fashion-MNIST's own downloads (same
     size and MD5); any other folder holds digits."""
     known = {rf.name: rf for rf in REMOTE_DATASETS["fashion-mnist"].files}
-    for attr in ("train_labels", "test_labels"):
-        p = files[attr]
+    labels = [files[attr] for attr in ("train_labels", "test_labels") if attr in files]
+    for p in labels:
         rf = known.get(p.name)
         try:
             if rf is None or p.stat().st_size != rf.size or file_md5(p) != rf.md5:
                 return False
         except OSError:
             return False
-    return True
+    return bool(labels)
 
 
 def _not_downloaded_message(name: str, folder: Path, detail: str) -> str:
@@ -307,9 +335,12 @@ def _not_downloaded_message(name: str, folder: Path, detail: str) -> str:
     )
 
 
-def _cache_problem(name: str, folder: Path) -> str | None:
-    """None if the cache holds all files with the right MD5, else a short description of the problem."""
+def _cache_problem(name: str, folder: Path, splits=("train", "test")) -> str | None:
+    """None if the cache holds all files (of ``splits``) with the right MD5, else a short description
+    of the problem."""
     for rf in REMOTE_DATASETS[name].files:
+        if rf.split not in splits:
+            continue
         p = folder / rf.name
         if not p.is_file():
             return "not downloaded" if not folder.is_dir() else f"not downloaded ({rf.name} missing)"
@@ -330,8 +361,12 @@ def load_dataset(
     mirrors: str | Sequence[str] | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelCallback | None = None,
+    splits=("train", "test"),
 ) -> Dataset:
     """Load a dataset by name (see :data:`DATASETS`) or from a folder holding the four IDX files.
+
+    ``splits``: ``("test",)`` reads (and downloads) only the test files, ``("train",)`` only the
+    training files; the split left out is empty (:attr:`Dataset.splits` says which were loaded).
 
     * ``"mnist-sample"``: 4,000/1,000 MNIST digits shipped with nnstudio (works offline).
     * ``"mnist"`` / ``"fashion-mnist"``: from the per-user cache (``cache_dir``, else
@@ -349,15 +384,15 @@ def load_dataset(
             return _load_sample()
         folder = dataset_dir(name, cache_dir)
         remove_leftovers(folder)
-        problem = _cache_problem(name, folder)
+        problem = _cache_problem(name, folder, splits)
         if problem is not None:
             if not download:
                 raise DataUnavailable(_not_downloaded_message(name, folder, problem))
             folder = download_dataset(
-                name, cache_dir=cache_dir, mirrors=mirrors, progress=progress, cancel=cancel
+                name, cache_dir=cache_dir, mirrors=mirrors, progress=progress, cancel=cancel, splits=splits
             )
         return _load_idx_folder(
-            folder, name=name, class_names=_CLASSES[name], source=f"{_SOURCES[name]}, from {folder}"
+            folder, name=name, class_names=_CLASSES[name], source=f"{_SOURCES[name]}, from {folder}", splits=splits
         )
 
     try:
@@ -372,10 +407,10 @@ def load_dataset(
         ) from None
     if is_dir:
         folder = path.resolve()
-        files = find_idx_files(folder)
+        files = find_idx_files(folder, splits)
         classes = FASHION_CLASSES if _is_fashion(files) else DIGIT_CLASSES
         return _load_idx_folder(folder, name=str(folder), class_names=classes, source=f"IDX files in {folder}",
-                                files=files)
+                                files=files, splits=splits)
     if exists:
         raise DataError(f"{path}: is a file, not a folder; pass the folder that holds the four IDX files")
     raise DataError(

@@ -92,6 +92,11 @@ class RemoteFile:
     md5: str
     size: int
 
+    @property
+    def split(self) -> str:
+        """"train" or "test" (MNIST's test files are named t10k-...)."""
+        return "test" if self.name.startswith("t10k") else "train"
+
 
 @dataclass(frozen=True)
 class RemoteDataset:
@@ -560,8 +565,10 @@ def download_dataset(
     progress: ProgressCallback | None = None,
     cancel: CancelCallback | None = None,
     timeout: float = 30,
+    splits=("train", "test"),
 ) -> Path:
     """Download the four IDX files of ``name`` ("mnist" or "fashion-mnist") into the cache; return the folder.
+    ``splits=("test",)`` downloads the two test files only (what evaluating a network needs).
 
     ``mirrors``: base URLs tried in order for each file (a list, or one comma-separated string); default
     ``$NNSTUDIO_MIRRORS`` or the built-in list (a folder, ``/media/usb/mnist`` or ``file:///media/usb/mnist/``,
@@ -592,6 +599,8 @@ def download_dataset(
     ok = False
     try:
         for rf in spec.files:
+            if rf.split not in splits:
+                continue
             target = folder / rf.name
             if _is_complete(target, rf.md5):
                 if progress is not None:

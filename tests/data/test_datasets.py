@@ -201,3 +201,17 @@ def test_real_mnist_folder(shared_mnist_dir):
     sample = load_dataset("mnist-sample")
     train = {x.tobytes() for x in ds.train_images}
     assert all(x.tobytes() in train for x in sample.train_images[:200])
+
+
+def test_one_split_reads_only_its_files(tmp_path):
+    """splits=("test",) needs only the t10k files; the training split is then empty (and says so)."""
+    arrays = make_idx_folder(tmp_path / "d", n_train=40, n_test=25)
+    for f in (tmp_path / "d").glob("train-*"):
+        f.unlink()
+    ds = load_dataset(tmp_path / "d", splits=("test",))
+    assert ds.splits == ("test",) and ds.n_train == 0 and ds.train_x.shape == (0, 784)
+    assert np.array_equal(ds.test_images, arrays["test_images"]) and np.array_equal(ds.test_labels, arrays["test_labels"])
+    with pytest.raises(DataError, match="missing train-images"):
+        load_dataset(tmp_path / "d")
+    with pytest.raises(ValueError):
+        load_dataset(tmp_path / "d", splits=("validation",))
