@@ -8,6 +8,10 @@ in the same run (this machine is noisy: read the ratios):
   first implementation looks;
 - the book's per-example backprop loop (Nielsen, network.py), timed on a slice and scaled.
 
+With ``--ab TREE`` it compares this tree's trainer and kernel with another tree's (an older
+checkout with its kernel built in place) in one process: both trainers on the same data, their
+epochs alternating, the kernel time and the epoch wall of each, and their ratios.
+
 With ``--cli`` it measures the command line instead: ``nnstudio train`` on the data, batch 10, for
 3 epochs and for 1 (each in a fresh process; the difference is two epochs with the start-up
 cancelled out), alternating with two epochs of the straightforward NumPy SGD, and prints the ratio.
@@ -167,18 +171,66 @@ def cli_bar(args, x, y):
               f"(fastest runs: {(three.min() - one.min()) / min(numpy_runs):.2f})")
 
 
+def load_tree_trainer(tree):
+    """The Trainer class of another source tree, run with that tree's compiled kernel (the rest of
+    nnstudio.core is this tree's: the trainer is what changes between versions)."""
+    import glob
+    import importlib.util
+
+    tree = Path(tree).resolve()
+    so = glob.glob(str(tree / "_nnstudio_sgd*.so")) + glob.glob(str(tree / "_nnstudio_sgd*.pyd"))
+    name = "nnstudio.core._trainer_of_" + "".join(c if c.isalnum() else "_" for c in tree.name)
+    spec = importlib.util.spec_from_file_location(name, tree / "nnstudio" / "core" / "trainer.py")
+    mod = importlib.util.module_from_spec(spec)
+    mod.__package__ = "nnstudio.core"
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    if so:  # that tree's kernel under its own path (a module of the same name, loaded from that file)
+        kspec = importlib.util.spec_from_file_location("_nnstudio_sgd", so[0])
+        kernel = importlib.util.module_from_spec(kspec)
+        kspec.loader.exec_module(kernel)
+        mod._nnstudio_sgd = kernel
+    return mod.Trainer
+
+
+def ab(args, x, y, xt, yt):
+    """This tree's trainer against another tree's, epochs alternating in one process."""
+    trainers = {"this tree": Trainer, args.ab: load_tree_trainer(args.ab)}
+    for batch in (10, 100):
+        runs = {}
+        for name, cls in trainers.items():
+            tr = cls(Network(seed=0), x, y, xt, yt, learning_rate=1.5, batch_size=batch, seed=0)
+            tr.run_epoch()  # warm up (first-touch of the buffers)
+            runs[name] = (tr, [], [])
+        for _ in range(args.repeats):
+            for tr, walls, kernel in runs.values():
+                t = time.perf_counter()
+                end = tr.run_epoch()[-1].epoch_end
+                walls.append(time.perf_counter() - t)
+                kernel.append(end.seconds)
+        print(f"batch {batch}:")
+        for name, (tr, walls, kernel) in runs.items():
+            print(f"  {name:<40} {tr.engine_in_use} engine: steps {min(kernel):.4f} s, epoch wall {min(walls):.4f} s")
+        (_, w0, k0), (_, w1, k1) = runs.values()
+        print(f"  this tree / the other: steps {min(k0) / min(k1):.3f} (median of paired "
+              f"{np.median(np.divide(k0, k1)):.3f}), wall {min(w0) / min(w1):.3f}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None)
     ap.add_argument("--repeats", type=int, default=3, help="epochs per measurement (best is reported)")
     ap.add_argument("--per-example", type=int, default=6000, help="examples timed for the per-example loop")
     ap.add_argument("--cli", action="store_true", help="time `nnstudio train` (3 epochs minus 1) instead")
+    ap.add_argument("--ab", default=None, metavar="TREE", help="compare with another tree's trainer in one process")
     ap.add_argument("--compare", nargs="*", default=[], metavar="TREE",
                     help="with --cli: also time `nnstudio train` run from these source trees (e.g. an older checkout)")
     args = ap.parse_args(argv)
     x, y, xt, yt, name = load(args.data)
     if args.cli:
         return cli_bar(args, x, y)
+    if args.ab:
+        return ab(args, x, y, xt, yt)
     print(f"data: {name}, {len(x):,} training images; numpy {np.__version__}")
     net = Network(seed=0)
     params = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
