@@ -86,3 +86,77 @@ class ReportBlock:
 
     def __iter__(self) -> Iterator[BatchReport]:
         return (self.report(i) for i in range(len(self.rows)))
+
+
+class BlockBuilder:
+    """Collects a training process's reports into :data:`WIRE` rows at little cost per mini-batch.
+
+    A run of ordinary consecutive mini-batches (one epoch, one batch size, one η, one epoch
+    order, nothing diverged) is kept as two lists of floats (the costs and the times) and
+    expanded with ``arange`` when the block is built: per mini-batch a few comparisons and two
+    appends, instead of a tuple of eleven fields converted into a structured row (0.4 µs).
+    Every other report becomes a row of its own, its objects in :attr:`extras`."""
+
+    def __init__(self):
+        self._pieces: list = []  # WIRE arrays, in order
+        self._closed = 0  # rows in the pieces
+        self.extras: dict = {}  # row -> (epoch_end, own indices or None)
+        self._run = None  # the open run's first row (a WIRE tuple)
+        self._costs: list = []
+        self._secs: list = []
+        self._next = (0, 0, 0, 0)  # (step, batch, offset, examples seen) the run's next row must have
+
+    def __len__(self) -> int:
+        return self._closed + (len(self._costs) if self._run is not None else 0)
+
+    def add(self, r: BatchReport, perm_id: int) -> None:
+        run = self._run
+        if perm_id >= 0 and r.epoch_end is None and not r.diverged:
+            if (run is not None and (r.step, r.batch, r.offset, r.examples_seen) == self._next
+                    and r.batch_size == run[8] and r.learning_rate == run[7] and r.epoch == run[0]
+                    and perm_id == run[10]):
+                self._costs.append(r.cost)
+                self._secs.append(r.seconds)
+            else:
+                self._close()
+                self._run = wire_row(r, perm_id)
+                self._costs, self._secs = [r.cost], [r.seconds]
+            bs = r.batch_size
+            self._next = (r.step + 1, r.batch + 1, r.offset + bs, r.examples_seen + bs)
+            return
+        self._close()
+        self.extras[self._closed] = (r.epoch_end, None if perm_id >= 0 else np.array(r.indices))
+        self._pieces.append(np.array([wire_row(r, perm_id)], dtype=WIRE))
+        self._closed += 1
+
+    def _close(self) -> None:
+        run = self._run
+        if run is None:
+            return
+        k = len(self._costs)
+        a = np.empty(k, dtype=WIRE)
+        i = np.arange(k)
+        bs = run[8]
+        a["epoch"] = run[0]
+        a["batch"] = run[1] + i
+        a["offset"] = run[2] + i * bs
+        a["cost"] = self._costs
+        a["seconds"] = self._secs
+        a["examples_seen"] = run[5] + i * bs
+        a["step"] = run[6] + i
+        a["learning_rate"] = run[7]
+        a["batch_size"] = bs
+        a["diverged"] = False
+        a["perm"] = run[10]
+        self._pieces.append(a)
+        self._closed += k
+        self._run = None
+        self._costs, self._secs = [], []
+
+    def take(self) -> tuple[np.ndarray, dict]:
+        """The rows so far (in order) and their extras; the builder starts empty again."""
+        self._close()
+        pieces, extras = self._pieces, self.extras
+        rows = pieces[0] if len(pieces) == 1 else (np.concatenate(pieces) if pieces else np.empty(0, dtype=WIRE))
+        self._pieces, self._closed, self.extras = [], 0, {}
+        return rows, extras

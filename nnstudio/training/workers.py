@@ -37,14 +37,14 @@ from collections import deque
 import numpy as np
 
 from nnstudio.training.loop import TrainingLoop
-from nnstudio.training.reportblock import WIRE, ReportBlock, wire_row
+from nnstudio.training.reportblock import BlockBuilder, ReportBlock
 
 log = logging.getLogger(__name__)
 
 #: seconds between two flushes of the batch rows at full speed (training process)
-FLUSH_EVERY = 0.004
+FLUSH_EVERY = 0.012
 #: seconds between two looks at the command pipe at full speed (a pause lands this fast)
-POLL_EVERY = 0.001
+POLL_EVERY = 0.002
 #: at full speed a thread worker sleeps YIELD_SLEEP seconds every YIELD_EVERY seconds (see interrupted)
 YIELD_EVERY = 0.010
 YIELD_SLEEP = 0.0001
@@ -347,8 +347,7 @@ class _ProcessLoop(TrainingLoop):
         super().__init__(**kw)
         self.cmd = cmd_conn
         self.out = msg_conn
-        self.rows: list = []  # WIRE tuples
-        self.extras: dict = {}  # row -> (epoch_end, own indices or None), see ReportBlock
+        self.rows = BlockBuilder()
         self.new_perms: dict = {}
         self.perm = None
         self.perm_id = 0
@@ -364,10 +363,9 @@ class _ProcessLoop(TrainingLoop):
         self.cmd.poll(timeout)
 
     def flush(self) -> None:
-        if self.rows or self.new_perms:
-            self.out.send(("block", self.new_perms, np.array(self.rows, dtype=WIRE), self.extras))
-            self.rows = []
-            self.extras = {}
+        if len(self.rows) or self.new_perms:
+            rows, extras = self.rows.take()
+            self.out.send(("block", self.new_perms, rows, extras))
             self.new_perms = {}
 
     def emit(self, *msg) -> None:
@@ -383,9 +381,7 @@ class _ProcessLoop(TrainingLoop):
                 self.perm_id = -1
             else:
                 self.new_perms[self.perm_id] = perm
-        if self.perm_id < 0 or r.epoch_end is not None:
-            self.extras[len(self.rows)] = (r.epoch_end, np.array(r.indices) if self.perm_id < 0 else None)
-        self.rows.append(wire_row(r, self.perm_id))
+        self.rows.add(r, self.perm_id)
 
     def interrupted(self, now: float) -> bool:
         if now < self._next_poll:

@@ -98,3 +98,36 @@ def test_a_training_process_sends_blocks_equal_to_the_trainers_reports(sample):
             assert b.epoch_end.test_accuracy == a.epoch_end.test_accuracy
             b.epoch_end = a.epoch_end
         _same(a, b)
+
+
+def test_the_builder_gives_the_rows_of_each_report(sample):
+    """Runs of ordinary mini-batches are stored compactly and expanded: the rows equal the
+    reports' own, also across epoch ends, a new η, a new batch size and a diverged batch."""
+    from nnstudio.training.reportblock import WIRE, BlockBuilder, wire_row
+
+    tr = Trainer(Network([784, 16, 10], seed=1), sample.train_x[:400], sample.train_labels[:400],
+                 sample.test_x[:50], sample.test_labels[:50], batch_size=7, seed=3)
+    reports = []
+    for i in range(150):
+        if i == 30:
+            tr.learning_rate = 0.5
+        if i == 80:
+            tr.batch_size = 11
+        reports.append(tr.step())
+    reports[100].diverged = True
+    b = BlockBuilder()
+    expected, got, extras_seen = [], [], {}
+    for i, r in enumerate(reports):
+        pid = -1 if i in (5, 6) else 1
+        b.add(r, pid)
+        expected.append(wire_row(r, pid))
+        if i % 40 == 39 or i == len(reports) - 1:
+            rows, extras = b.take()
+            base = len(got)
+            got.extend(rows.tolist())
+            extras_seen.update({base + k: v for k, v in extras.items()})
+    assert np.array(got, dtype=WIRE).tobytes() == np.array(expected, dtype=WIRE).tobytes()
+    specials = {i for i, r in enumerate(reports) if r.epoch_end is not None or r.diverged or i in (5, 6)}
+    assert set(extras_seen) == specials
+    assert all(np.array_equal(extras_seen[i][1], reports[i].indices) for i in (5, 6))
+    assert len(b) == 0 and len(b.take()[0]) == 0
