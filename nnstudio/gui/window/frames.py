@@ -6,15 +6,20 @@ Data flows one way (see docs/architecture.md)::
 
 :class:`FrameClock` calls :meth:`Session.poll` whenever the worker's file descriptor becomes
 readable (a ``QSocketNotifier``: the worker wakes the GUI when it has something to say) and on
-every tick of a display timer.  When a frame is due it draws it in two halves, one timer tick
-apart, to keep each stretch of GUI work short: first the plots (from the session's history),
-then the views on screen get the session's snapshot (each view once per snapshot; a view
-hidden behind a tab gets it when shown) and the status bar is updated.
+every tick of a display timer.  A frame has two parts, each paced on its own and drawn in its
+own tick when both are due (each stretch of GUI work stays short):
 
-Frames come at display rate (60/s) when paused, stepping or training at ≤ 60 mini-batches/s;
-at full speed a :class:`FramePacer` spaces them so the GUI thread stays within a budget of the
-time: FULL_SPEED_GUI_BUDGET when the trainer is a thread (it shares the GIL with the GUI),
-PROCESS_GUI_BUDGET when it is a process of its own.  See benchmarks/bench_gui.py.
+* the *views*: every view on screen gets the session's snapshot (each view once per snapshot; a
+  view hidden behind a tab gets it when shown), and the status bar is updated: the diagram
+  lighting up is what the user watches, so it comes first;
+* the *plots*, from the session's history (pyqtgraph's axes and curves cost about twice the
+  diagram's frame, and a curve growing 10-15 times a second reads as smoothly).
+
+When paused, stepping or training at ≤ 60 mini-batches/s both come at display rate (60/s).
+Faster, a :class:`FramePacer` per part spaces its frames so that the GUI thread's *processor
+time* stays within a budget (a fraction of one core, see :data:`BUDGETS`): on a machine busy with
+other work the window then takes no more than on an idle one, and the trainer keeps its share.
+See benchmarks/bench_gui.py.
 """
 
 from __future__ import annotations
@@ -29,19 +34,25 @@ from nnstudio.training.loop import watch_rate
 log = logging.getLogger(__name__)
 
 DISPLAY_HZ = 60
-#: while training at full speed the GUI thread may be busy this fraction of the time at most
-#: (with a training *thread*, every millisecond the GUI paints is one the trainer waits)
-FULL_SPEED_GUI_BUDGET = 0.06
-#: the same with the trainer in its own process: frames come at up to display rate
-PROCESS_GUI_BUDGET = 0.5
+#: share of one core the GUI thread may spend on (views, plots) frames, by what the trainer does:
+#: "display" (idle, paused, stepping, ≤ 60 mini-batches/s: frames at display rate), "fast" (a set
+#: speed above that), "process" (full speed in a training process of its own), "thread" (full
+#: speed in a thread: every millisecond the GUI paints is one the trainer waits for the GIL)
+BUDGETS = {
+    "display": (1.0, 1.0),
+    "fast": (0.30, 0.15),
+    "process": (0.16, 0.08),
+    "thread": (0.04, 0.02),
+}
 
 
 class FramePacer:
-    """Paces display frames so the GUI thread stays within a time budget.
+    """Paces one part of the display frames so the GUI thread stays within a budget.
 
-    A frame's cost is the time of the display tick that made it plus the painting it caused
-    (the window's UpdateRequest handling, timed by the main window).  The next frame is due
-    ``cost / budget`` after this one started (never sooner than 1/60 s, never later than 0.5 s).
+    A frame's cost is the processor time (``time.thread_time``) of the tick that made it plus
+    the painting it caused (the window's UpdateRequest handling, timed by the main window).  The
+    next frame is due ``cost / budget`` after this one started (never sooner than 1/60 s, never
+    later than 0.5 s).
 
     While the GUI works on a frame a thread worker steps aside (``worker.hold``): painting
     releases and re-takes the GIL at many Qt calls, and each time the GUI would wait up to a
@@ -53,9 +64,10 @@ class FramePacer:
         self.min_interval = 1.0 / hz
         self.max_interval = 0.5
         self.interval = self.min_interval
-        self.cost = 0.0  # smoothed frame cost, seconds
+        self.cost = 0.0  # smoothed frame cost, seconds of processor time
         self._t0 = -1e9
-        self._work = None  # GUI time of the frame in progress
+        self._cpu0 = 0.0
+        self._work = None  # processor time of the frame in progress
         self.frames = 0  # frames begun so far
 
     def due(self, now: float, budget: float) -> bool:
@@ -71,15 +83,16 @@ class FramePacer:
     def begin(self, now: float) -> None:
         self.frames += 1
         self._t0 = now
+        self._cpu0 = time.thread_time()
         self._work = 0.0
         self.hold(True)
 
-    def end(self, now: float) -> None:
-        self._work += now - self._t0
+    def end(self) -> None:
+        self._work += time.thread_time() - self._cpu0
         self.hold(False)
 
     def add(self, seconds: float) -> None:
-        """GUI time spent painting (counted towards the current frame)."""
+        """GUI processor time spent painting (counted towards the current frame)."""
         if self._work is not None:
             self._work += seconds
 
@@ -92,7 +105,7 @@ class FrameClock(QtCore.QObject):
     """Drives the session and the views' frames (see the module docstring).
 
     ``views()`` returns the views to feed; ``plots`` is the plots panel; ``status()`` updates
-    the status bar.
+    the status bar.  ``pacer`` paces the views (and counts their frames), ``plot_pacer`` the plots.
     """
 
     def __init__(self, session, views, plots, status, parent=None):
@@ -102,12 +115,14 @@ class FrameClock(QtCore.QObject):
         self.plots = plots
         self._status = status
         self.pacer = FramePacer(worker=session.worker)
+        self.plot_pacer = FramePacer(worker=session.worker)
+        self._painting = self.pacer  # the part whose frame the next paint belongs to
         self._delivered: dict[int, object] = {}  # id(view) -> the snapshot it has
-        self._phase = 0  # 1: the views' half of a frame is due at the next tick
         self._notifier = None
         self._notified_fd = None
         self.timer = QtCore.QTimer(self)
         self.timer.setObjectName("displayTimer")
+        self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
         self.timer.setInterval(int(1000 / DISPLAY_HZ))
         self.timer.timeout.connect(self.tick)
 
@@ -124,7 +139,7 @@ class FrameClock(QtCore.QObject):
     def watch_worker(self) -> None:
         """Wake up when the worker has something to say (its file descriptor is readable)."""
         w = self.session.worker
-        self.pacer.worker = w
+        self.pacer.worker = self.plot_pacer.worker = w
         fd = w.fileno()
         if fd == self._notified_fd:
             return
@@ -145,47 +160,58 @@ class FrameClock(QtCore.QObject):
         if self.session.worker.fileno() != self._notified_fd:  # (a new worker after the old one died)
             self.watch_worker()
 
-    def tick(self) -> None:
-        """Take in the reports; when a frame is due, redraw the plots, then (next tick) hand the
-        snapshot to the views on screen and update the status bar."""
-        self._readable()
-        now = time.perf_counter()
-        if self._phase == 1:
-            self._phase = 0
-            self.pacer.hold(True)
-            try:
-                self.frame_views()
-            finally:
-                self.pacer.hold(False)
-                self.pacer.add(time.perf_counter() - now)
-            return
+    def mode(self) -> str:
+        """Which of :data:`BUDGETS` applies now."""
         s = self.session
         speed = s.hyper["speed"]
         if speed < 0:  # the watch pace: its speed now
             speed = watch_rate(s.last_report.step if s.last_report is not None else 0)
         if s.run_state != "running" or 0 < speed <= DISPLAY_HZ:
-            budget = 1.0  # the worker is idle or mostly sleeping: frames at display rate
-        elif speed:
-            budget = 0.5
-        elif s.worker.separate_process:
-            budget = PROCESS_GUI_BUDGET
-        else:
-            budget = FULL_SPEED_GUI_BUDGET
-        # at full speed frames are few: tick less often too (every tick takes the GIL)
-        interval = int(1000 / DISPLAY_HZ) if budget == 1.0 else int(2000 / DISPLAY_HZ)
+            return "display"  # the worker is idle or mostly sleeping: frames at display rate
+        if speed:
+            return "fast"
+        return "process" if s.worker.separate_process else "thread"
+
+    def add_paint(self, seconds: float) -> None:
+        """Processor time the window spent painting (the main window times its UpdateRequests)."""
+        self._painting.add(seconds)
+
+    def hold(self, on: bool) -> None:
+        self.pacer.hold(on)
+
+    def tick(self) -> None:
+        """Take in the reports; hand the snapshot to the views on screen when their frame is due,
+        else redraw the plots when theirs is (both in one tick at display rate)."""
+        self._readable()
+        now = time.perf_counter()
+        s = self.session
+        mode = self.mode()
+        views_budget, plots_budget = BUDGETS[mode]
+        # a thread trainer at full speed: fewer ticks too (every tick takes the GIL)
+        interval = int(2000 / DISPLAY_HZ) if mode == "thread" else int(1000 / DISPLAY_HZ)
         if self.timer.interval() != interval:
             self.timer.setInterval(interval)
-        if not self.pacer.due(now, budget):
-            return
-        # snapshots no more often than frames are drawn (each is a copy of the network)
-        s.worker.set_snapshot_interval(self.pacer.interval)
-        self.pacer.begin(now)
-        try:
-            if shown(self.plots):
+        did_views = False
+        if self.pacer.due(now, views_budget):
+            # snapshots no more often than the views take them (each is a copy of the network)
+            s.worker.set_snapshot_interval(self.pacer.interval)
+            self._painting = self.pacer
+            self.pacer.begin(now)
+            try:
+                self.frame_views()
+            finally:
+                self.pacer.end()
+            did_views = True
+            if mode != "display":
+                return  # the plots' turn is the next tick
+        if shown(self.plots) and self.plot_pacer.due(now, plots_budget):
+            if not did_views:  # (at display rate both parts are painted together, as the views')
+                self._painting = self.plot_pacer
+            self.plot_pacer.begin(now)
+            try:
                 self.plots.refresh(s.history)
-        finally:
-            self.pacer.end(time.perf_counter())
-        self._phase = 1
+            finally:
+                self.plot_pacer.end()
 
     def frame_views(self) -> None:
         """Give the session's snapshot to every view on screen that does not have it yet."""

@@ -491,14 +491,14 @@ class MainWindow(QtWidgets.QMainWindow):
     def event(self, ev) -> bool:
         # the window's UpdateRequest paints every dirty widget: time it for the frame pacer
         if ev.type() == QtCore.QEvent.Type.UpdateRequest and "frames" in self.__dict__:
-            pacer = self.frames.pacer
-            t0 = time.perf_counter()
-            pacer.hold(True)
+            frames = self.frames
+            t0 = time.thread_time()
+            frames.hold(True)
             try:
                 return super().event(ev)
             finally:
-                pacer.hold(False)
-                pacer.add(time.perf_counter() - t0)
+                frames.hold(False)
+                frames.add_paint(time.thread_time() - t0)
         return super().event(ev)
 
     # ================================================================== settings
