@@ -36,6 +36,7 @@ from nnstudio._resources import shipped_model_path
 from nnstudio.core import ACTIVATIONS, COSTS, INITS, ModelFileError, Network, Trainer, load_model, save_model
 from nnstudio.core.trainer import BatchReport
 from nnstudio.training.reportblock import ReportBlock
+from nnstudio.session.edits import NeuronEditor
 from nnstudio.session.events import Events
 from nnstudio.session.model import InputExample, Origin, Snapshot, sizes_text
 from nnstudio.session.runner import SyncRunner
@@ -87,6 +88,7 @@ class Session:
             message="tell the user (level, title, text); level 'status' is a status-bar note",
             diverged="the cost diverged (BatchReport); the last good weights are back",
             synced="a ping came back (token)",
+            edit="a hand edit of a neuron began, changed or ended (EditState, or None)",
         )
         #: asked before something the user made is thrown away; the GUI puts a dialog here
         self.confirm = lambda question: True
@@ -115,6 +117,7 @@ class Session:
         #: on launch the shipped network is shown; Play then starts new random weights
         self.play_starts_fresh = False
         self.saved_path: str | None = None
+        self.editor = NeuronEditor(self)  # the hand edit of a neuron in progress (nnstudio.session.edits)
 
     # ================================================================== reading
     @property
@@ -558,6 +561,13 @@ class Session:
         self._say(f"Undone: {note}")
         return True
 
+    def edit_neuron(self, layer: int, index: int, **changes) -> bool:
+        """Edit a neuron by hand (bias_shift, weight_scale, off): see nnstudio.session.edits."""
+        return self.editor.set(layer, index, **changes)
+
+    def reset_neuron_edit(self) -> bool:
+        return self.editor.reset()
+
     @property
     def can_undo(self) -> bool:
         return bool(self._undo)
@@ -579,6 +589,7 @@ class Session:
         if self.dataset is None or self.snapshot is None:
             return False
         self._ensure_worker()
+        self.editor.commit()  # (training goes on from the edited network)
         if self.play_starts_fresh:
             seed = self.architecture["seed"]
             self._fresh(seed)
