@@ -174,6 +174,35 @@ def test_live_update_after_a_training_step(qtbot):
     assert "mini-batch 6" in view.canvas.footer_text()[1]
 
 
+def test_a_big_canvas_in_motion_refines_its_last_frame(qtbot):
+    """On a 4K-sized canvas, frames coming fast (training) draw the strongest edges aliased; the
+    last one is drawn again in full quality once they stop."""
+    from nnstudio.gui.views.diagram import canvas as canvas_module
+
+    net = Network((784, 100, 10), seed=0)
+    view = DiagramView()
+    qtbot.addWidget(view)
+    view.resize(3000, 1700)
+    view.show()
+    qtbot.waitExposed(view)
+    c = view.canvas
+    assert c.width() * c.height() > canvas_module.COARSE_FROM
+    view.set_snapshot(Snapshot.of(net))
+    c.grab()
+    assert c.frame_ms > 0 and not c.coarse  # a still frame: full quality
+    for _ in range(3):
+        net.params[0][:] *= 1.01
+        view.set_snapshot(Snapshot.of(net))
+        c.grab()
+    assert c.coarse  # in motion
+    qtbot.waitUntil(lambda: not c.coarse, timeout=2000)  # refined once they stopped
+    view.resize(1000, 650)  # a small canvas is never coarse
+    for _ in range(3):
+        view.set_snapshot(Snapshot.of(net))
+        c.grab()
+    assert not c.coarse
+
+
 # ---------------------------------------------------------------- hover and click
 def test_hovering_a_neuron_shows_z_b_and_a(qtbot, tiny_view):
     c = tiny_view.canvas
