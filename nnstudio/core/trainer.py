@@ -213,6 +213,36 @@ class Trainer:
         self.network.set_params(params)
         self._gen = None  # the next step() starts a new loop (with these weights as its checkpoint)
 
+    def position(self) -> dict:
+        """Where the run is, for a checkpoint: with the weights, all :meth:`resume` needs to carry on
+        bit for bit (the step count, the epoch and the place in its shuffled order, and the shuffle
+        stream's state as it was before that order was drawn; plain ints and dicts: JSON-ready)."""
+        rng = self._epoch_rng if self.batch_in_epoch else self._shuffle_rng.bit_generator.state
+        return {"step": self.step_count, "epoch": self.epoch, "batch": self.batch_in_epoch,
+                "pos": int(getattr(self, "_pos", 0)) if self.batch_in_epoch else 0,
+                "seen": self.examples_seen, "rng": rng}
+
+    def resume(self, params, position: dict, initial_params=None) -> None:
+        """Put the run where :meth:`position` said it was, with these weights: the next steps are
+        those the run took from there (same examples, same order).  ``initial_params``: what a
+        rewind goes back to (default: the weights it had until now)."""
+        self.network.set_params(params)
+        if initial_params is not None:
+            self._initial_params = [np.array(p) for p in initial_params]
+        self._shuffle_rng = np.random.default_rng()
+        self._shuffle_rng.bit_generator.state = position["rng"]
+        self.epoch = int(position["epoch"])
+        self.batch_in_epoch = int(position["batch"])
+        self.examples_seen = int(position["seen"])
+        self.step_count = int(position["step"])
+        self.history = []
+        self._gen = None
+        if self.batch_in_epoch:  # mid-epoch: the epoch's order, drawn again from the same state
+            self._epoch_rng = position["rng"]
+            self._perm = self._shuffle_rng.permutation(self.n_train)
+            self._ye = np.take(self._train_targets, self._perm, axis=0)
+            self._pos = int(position["pos"])
+
     @property
     def engine_in_use(self) -> str:
         """The engine the next steps run on: "c" or "numpy"."""
@@ -419,6 +449,7 @@ class Trainer:
             if self.batch_in_epoch == 0:
                 # A new epoch: a new order.  The targets are small and are permuted whole;
                 # the images are gathered chunk by chunk (below): no 47 MB shuffled copy.
+                self._epoch_rng = self._shuffle_rng.bit_generator.state  # (for position())
                 self._perm = self._shuffle_rng.permutation(n)
                 self._ye = np.take(self._train_targets, self._perm, axis=0)
                 self._pos = 0

@@ -40,6 +40,7 @@ from nnstudio.session.edits import NeuronEditor
 from nnstudio.session.events import Events
 from nnstudio.session.model import InputExample, Origin, Snapshot, sizes_text
 from nnstudio.session.runner import SyncRunner
+from nnstudio.session.timeline import Timeline
 from nnstudio.training.history import TrainingHistory
 from nnstudio.training.loop import WATCH
 
@@ -88,6 +89,8 @@ class Session:
             message="tell the user (level, title, text); level 'status' is a status-bar note",
             diverged="the cost diverged (BatchReport); the last good weights are back",
             synced="a ping came back (token)",
+            past="the network on screen is the run as it was at an earlier step (step, last step), or live again "
+                 "(None, None): see nnstudio.session.timeline",
             edit="a hand edit of a neuron began, changed or ended (EditState, or None)",
         )
         #: asked before something the user made is thrown away; the GUI puts a dialog here
@@ -117,6 +120,8 @@ class Session:
         #: on launch the shipped network is shown; Play then starts new random weights
         self.play_starts_fresh = False
         self.saved_path: str | None = None
+        #: any mini-batch of the run on screen, continue from there, run files: nnstudio.session.timeline
+        self.timeline = Timeline(self)
         self.editor = NeuronEditor(self)  # the hand edit of a neuron in progress (nnstudio.session.edits)
 
     # ================================================================== reading
@@ -143,7 +148,7 @@ class Session:
         """The one name of the network on screen: the title, the status bar and every view use it."""
         if self.origin is None:
             return "no network yet"
-        return self.origin.name + (" •" if self.unsaved else "")
+        return self.origin.name + (" •" if self.unsaved else "") + self.timeline.label()
 
     def describe_network(self) -> str:
         """A sentence about the network on screen, for the views' captions."""
@@ -346,6 +351,7 @@ class Session:
         """Hand ``network`` to the worker as a new run and show it at once."""
         self._ensure_worker()
         trainer = self._trainer(network)
+        self.timeline.new_run(trainer)
         self._run_start = network.copy()
         self.generation += 1
         self.edits = 0
@@ -435,6 +441,7 @@ class Session:
         if self.dataset is None or self._run_start is None:
             return False
         self.worker.rewind()
+        self.timeline.new_run()
         self.generation += 1
         self.edits = 0
         self._clear_history()
@@ -542,6 +549,9 @@ class Session:
         cur = self.network
         if cur is None or tuple(network.sizes) != tuple(cur.sizes):
             return False
+        if self.timeline.past:
+            self._say("That is the past on screen: Continue from here first, or back to live (L)")
+            return False
         if undoable:
             self._undo.append((cur.get_params(), self.unsaved, note))
             del self._undo[:-UNDO_LIMIT]
@@ -589,6 +599,7 @@ class Session:
         if self.dataset is None or self.snapshot is None:
             return False
         self._ensure_worker()
+        self.timeline.go_live()
         self.editor.commit()  # (training goes on from the edited network)
         if self.play_starts_fresh:
             seed = self.architecture["seed"]
@@ -688,6 +699,7 @@ class Session:
             self.worker.set_speed(self.hyper["speed"])
             if self.snapshot is not None and self.dataset is not None and self._run_start is not None:
                 tr = self._trainer(self.snapshot.network.copy())
+                self.timeline.new_run(tr)
                 self.generation = 1
                 self._clear_history()
                 self.worker.set_trainer(tr)
@@ -750,8 +762,10 @@ class Session:
         if kind == "snapshot":
             snap = msg[1]
             if snap.order >= (self.generation, self.edits) and self._worker_gen == self.generation:
-                self.snapshot = snap
-                self.events.network.emit(snap)
+                self.timeline.offer(snap)
+                if not self.timeline.hold(snap):  # (while the past is on screen the live run waits)
+                    self.snapshot = snap
+                    self.events.network.emit(snap)
         elif kind == "state":
             if len(msg) > 2 and msg[2] < self._mode_seq:
                 return  # sent before the worker saw the last play or pause: out of date
@@ -764,6 +778,7 @@ class Session:
         elif kind == "restarted":
             self._worker_gen = msg[2]
             if msg[2] == self.generation:
+                self.timeline.offer(msg[1])
                 self.snapshot = msg[1]
                 self.events.network.emit(self.snapshot)
         elif kind == "diverged":
@@ -783,8 +798,8 @@ class Session:
             r = msg[1]
             ds = self.dataset
             playing = len(msg) > 2 and msg[2] != "batch"
-            if playing and self.current_input is not None and self.current_input.split is None:
-                return  # slow motion follows the batches, but never over the learner's own drawing
+            if (playing and self.current_input is not None and self.current_input.split is None) or self.timeline.past:
+                return  # slow motion follows the batches, but never over the learner's own drawing or the past
             if self._worker_gen == self.generation and ds is not None and len(r.indices) and int(r.indices[0]) < ds.n_train:
                 self.set_input(self.example("train", int(r.indices[0]),
                                             source=f"mini-batch {r.batch + 1} of epoch {r.epoch + 1}",

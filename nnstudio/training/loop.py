@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 
+from nnstudio.training.checkpoints import trainer_spacing
 from nnstudio.training.snapshot import Snapshot
 
 #: the "watch" pace: speed up as the network learns (see watch_rate)
@@ -78,6 +79,9 @@ class TrainingLoop:
         self.state = "idle"
         self.handled = 0  # commands handled so far
         self._next_snap = self._next_due = 0.0
+        # the timeline's checkpoints (nnstudio.training.checkpoints): a snapshot carries the trainer's
+        # position from examples seen _ckpt_half on, and one goes anyway at _ckpt_next
+        self._ckpt_half = self._ckpt_next = 0
 
     # ------------------------------------------------------------------ hooks
     def pending(self) -> list:
@@ -105,8 +109,20 @@ class TrainingLoop:
         return False
 
     # ------------------------------------------------------------------ messages
-    def _snapshot(self, report=None) -> None:
-        self.emit("snapshot", Snapshot.of(self._trainer.network, report, generation=self.generation, edits=self.edits))
+    def _snapshot(self, report=None, forced: bool = False) -> None:
+        self.emit("snapshot", Snapshot.of(self._trainer.network, report, generation=self.generation, edits=self.edits,
+                                          position=self._checkpoint(forced)))
+
+    def _checkpoint(self, forced: bool = False) -> dict | None:
+        """The trainer's position if this snapshot is to be a checkpoint of the timeline (forced: the
+        run jumped here), else None."""
+        tr = self._trainer
+        seen = tr.examples_seen
+        if not forced and seen < self._ckpt_half:
+            return None
+        gap = trainer_spacing(tr)
+        self._ckpt_half, self._ckpt_next = seen + gap // 2, seen + gap
+        return dict(tr.position(), lr=tr.learning_rate, bs=tr.batch_size, forced=forced)
 
     def _set_state(self, state: str) -> None:
         """Say the state, with how many commands were handled so far: a receiver that sent more
@@ -171,13 +187,14 @@ class TrainingLoop:
             running = kind != "trainer" and self._mode == "play" and tr is not None and not tr.finished
             if not running:
                 self._mode = "pause"
-            self.emit("restarted", Snapshot.of(tr.network, generation=self.generation), self.generation)
+            self.emit("restarted", Snapshot.of(tr.network, generation=self.generation, position=self._checkpoint(True)),
+                      self.generation)
             self._set_state("running" if running else ("finished" if tr.finished else "paused"))
         elif kind == "adopt":
             if tr is not None:
                 tr.adopt(cmd[1])
                 self.edits += 1
-                self._snapshot(self._last)
+                self._snapshot(self._last, forced=True)
         elif kind == "snapshot":
             if tr is not None:
                 self._snapshot(self._last)
@@ -260,7 +277,7 @@ class TrainingLoop:
                 self._epoch_ended(tr, r, mode, follow)
                 return  # (looks at tr.finished)
             now = perf()
-            if follow or now >= self._next_snap:
+            if follow or now >= self._next_snap or r.examples_seen >= self._ckpt_next:
                 self._next_snap = now + self.snap_interval
                 self._snapshot(r)
             if speed or self.interrupted(now) or (max_steps is not None and n >= max_steps):
@@ -294,7 +311,7 @@ class TrainingLoop:
                 if not recorded & 15:
                     self._last = r
                     now = perf()
-                    if now >= self._next_snap:
+                    if now >= self._next_snap or r.examples_seen >= self._ckpt_next:
                         self._next_snap = now + self.snap_interval
                         self._snapshot(r)
                     if self.interrupted(now) or recorded > limit:
@@ -304,7 +321,7 @@ class TrainingLoop:
 
     def _diverged(self, r) -> None:
         self._mode = "pause"
-        self._snapshot(r)
+        self._snapshot(r, forced=True)
         self.emit("diverged", r)
         self._set_state("paused")
 
@@ -314,7 +331,7 @@ class TrainingLoop:
         now = time.perf_counter()
         # the network as the epoch left it, unless a snapshot went less than a frame ago
         # (the embedded sample's epochs take ~6 ms at full speed: 150 a second)
-        if mode != "play" or follow or now >= self._next_snap or tr.finished:
+        if mode != "play" or follow or now >= self._next_snap or tr.finished or r.examples_seen >= self._ckpt_next:
             self._next_snap = now + self.snap_interval
             self._snapshot(r)
         if mode == "epoch":

@@ -30,11 +30,18 @@ class Snapshot:
     at_epoch_end: bool = False  # taken right after the batch that ended an epoch
     generation: int = 0  # the run it belongs to
     edits: int = 0  # weight changes from outside the run so far (in this generation)
+    #: a checkpoint of the timeline (nnstudio.training.checkpoints): the trainer's position, else None
+    position: dict | None = None
+    #: (step, last step) when this is the run as it was at an earlier step (the timeline), else None
+    past: tuple[int, int] | None = None
 
     @classmethod
     def of(cls, network: Network, report=None, **kw) -> "Snapshot":
         """Copy ``network`` now (call it in the thread that owns the network)."""
         if report is None:
+            pos = kw.get("position")
+            if pos is not None and pos["step"]:  # (a run continued from a step of another)
+                kw = dict(kw, step=pos["step"], epoch=pos["epoch"], examples_seen=pos["seen"])
             return cls(network.copy(), **kw)
         return cls(
             network.copy(), step=report.step, epoch=report.epoch + (1 if report.epoch_end else 0),

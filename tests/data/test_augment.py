@@ -12,6 +12,7 @@ from nnstudio.cli import shipped_model_path
 from nnstudio.core import load_model
 from nnstudio.data import DataError, center_of_mass, load_dataset
 from nnstudio.data.augment import augment
+from nnstudio.data.preprocess import resample_matrix
 
 NO_WARP = dict(shift=0.0, scale=(1.0, 1.0), rotate=0.0, stretch=0.0, shear=0.0)
 
@@ -43,7 +44,7 @@ def test_reproducible_from_the_generator(digits):
 
 def test_identity_when_everything_is_off(digits):
     images, _ = digits
-    out = augment(images, 0, **NO_WARP, thicken=0.0, thin=0.0)
+    out = augment(images, 0, **NO_WARP, thicken=0.0, thin=0.0, lowres=0.0)
     assert np.array_equal(out, images)
 
 
@@ -65,10 +66,10 @@ def test_distortions_stay_light(digits):
 
 def test_thickening_and_thinning(digits):
     images, _ = digits
-    fat = augment(images, 2, **NO_WARP, thicken=1.0, thin=0.0)
+    fat = augment(images, 2, **NO_WARP, thicken=1.0, thin=0.0, lowres=0.0)
     assert (fat >= images).all()
     assert (fat.reshape(len(fat), -1).sum(1) > images.reshape(len(images), -1).sum(1)).all()
-    slim = augment(images, 2, **NO_WARP, thicken=0.0, thin=1.0)
+    slim = augment(images, 2, **NO_WARP, thicken=0.0, thin=1.0, lowres=0.0)
     assert (slim <= images).all()
     ink0 = images.reshape(len(images), -1).sum(1).astype(float)
     ink1 = slim.reshape(len(slim), -1).sum(1)
@@ -82,8 +83,10 @@ def test_scale_changes_the_size(digits):
         rows = (batch > 64).any(axis=2)
         return np.array([np.flatnonzero(r)[-1] - np.flatnonzero(r)[0] + 1 for r in rows])
 
-    big = augment(images, 3, shift=0.0, scale=(1.15, 1.15), rotate=0.0, stretch=0.0, shear=0.0, thicken=0.0, thin=0.0)
-    small = augment(images, 3, shift=0.0, scale=(0.85, 0.85), rotate=0.0, stretch=0.0, shear=0.0, thicken=0.0, thin=0.0)
+    big = augment(images, 3, shift=0.0, scale=(1.15, 1.15), rotate=0.0, stretch=0.0, shear=0.0, thicken=0.0, thin=0.0,
+                  lowres=0.0)
+    small = augment(images, 3, shift=0.0, scale=(0.85, 0.85), rotate=0.0, stretch=0.0, shear=0.0, thicken=0.0, thin=0.0,
+                    lowres=0.0)
     assert height(big).mean() > height(images).mean() + 1.5
     assert height(small).mean() < height(images).mean() - 1.5
 
@@ -95,6 +98,25 @@ def test_augmented_digits_keep_their_label(digits):
     clean = (net.predict(images.reshape(len(images), -1)) == labels).mean()
     distorted = (net.predict(augment(images, 4).reshape(len(images), -1)) == labels).mean()
     assert distorted > 0.9 and distorted > clean - 0.06
+
+
+def test_low_resolution_copies(digits):
+    """A low-resolution copy is the digit binarised at 8 px per 20-px digit and enlarged back pixel by pixel."""
+    images, labels = digits
+    out = augment(images, 6, **NO_WARP, thicken=0.0, thin=0.0, lowres=1.0, lowres_sides=(8, 8))
+    down = resample_matrix(28, 11)  # 8 px per 20-px digit: 11 px for the whole 28x28 image
+    back = resample_matrix(11, 28, blocky=True)
+    for a, b in zip(images, out):
+        small = down @ a @ down.T
+        np.testing.assert_allclose(b, back @ (255.0 * (small > 0.4 * small.max())) @ back.T, atol=0.5)
+    ratio = out.reshape(len(out), -1).sum(1) / images.reshape(len(images), -1).sum(1)
+    assert 0.5 < ratio.min() and ratio.max() < 3.0
+    net = load_model(shipped_model_path())
+    assert (net.predict(out.reshape(len(out), -1)) == labels).mean() > 0.8
+    some = augment(images, 6)  # the default: 3 in 10
+    assert np.array_equal(some, augment(images, 6)) and not np.array_equal(some, augment(images, 6, lowres=0.0))
+    with pytest.raises(ValueError):
+        augment(images, 6, lowres=1.5)
 
 
 @pytest.mark.parametrize("bad", [np.zeros((5, 28, 28), np.float32), np.zeros((28, 28), np.uint8), np.zeros((3, 20, 20), np.uint8)])
