@@ -173,6 +173,11 @@ def cmd_train(args) -> int:
 
     if args.out is not None:
         _check_out(args.out)  # (a missing folder is found now, not after the training)
+    if args.save_run is not None:
+        _check_out(args.save_run)
+        if args.augment:
+            raise UserError("--save-run cannot record a run with --augment (its replay would need the same "
+                            "augmented copies); leave one of them out")
     data = _load_dataset(args.data, args.quiet or args.json)
     cost = args.cost
     lr = args.learning_rate if args.learning_rate is not None else (1.5 if cost == "quadratic" else 0.5)
@@ -211,6 +216,11 @@ def cmd_train(args) -> int:
         learning_rate=lr, batch_size=args.batch_size, epochs=args.epochs, seed=args.seed,
         weight_decay=weight_decay,
     )
+    recorder = None
+    if args.save_run is not None:
+        from nnstudio.training.runfile import RunRecorder
+
+        recorder = RunRecorder(trainer, args.data, data.name, data.class_names)
     quiet = args.quiet or args.json
     if not quiet:
         print(
@@ -233,6 +243,8 @@ def cmd_train(args) -> int:
     try:
         while not trainer.finished:
             r = trainer.step()
+            if recorder is not None:
+                recorder.record(r)
             if bar is not None:
                 pending += 1
                 if pending >= 200 or r.epoch_end is not None:
@@ -288,6 +300,16 @@ def cmd_train(args) -> int:
             command=" ".join([PROG] + sys.argv[1:]) if sys.argv and sys.argv[0] else None,
             nnstudio_version=__version__,
         )
+    if recorder is not None:
+        from nnstudio.training.runfile import RunFileError
+
+        try:
+            recorder.save(args.save_run, learning_rate=lr, batch_size=args.batch_size, epochs=args.epochs)
+        except RunFileError as e:
+            raise UserError(str(e)) from None
+        if not quiet:
+            print(f"run saved to {args.save_run} ({len(recorder.store)} checkpoints): open it in the studio "
+                  f"(File ▸ Open run) or '{PROG} replay {args.save_run} --out training.gif'", file=sys.stderr)
     summary = {
         "final": True, "accuracy": final, "best_accuracy": best, "epochs": trainer.epoch,
         "seconds": round(seconds, 2), "dataset": data.name, "sizes": list(net.sizes),
@@ -374,6 +396,48 @@ def cmd_download(args) -> int:
         if bar is not None:
             bar.close()
     print(f"{args.name}: {dataset_status(args.name)} in {path}")
+    return 0
+
+
+# --------------------------------------------------------------------------- replay
+def _size(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\s*(\d+)\s*[x×,]\s*(\d+)\s*", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"expected a size like 800x450, not {text!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def cmd_replay(args) -> int:
+    from nnstudio.training.runfile import RunFileError, fingerprint, load_run
+
+    try:
+        run = load_run(args.run)  # (checked before Qt or the data load)
+    except RunFileError as e:
+        raise UserError(str(e)) from None
+    _check_out(args.out)
+    key = args.data or run.meta["dataset"].get("key") or "mnist-sample"
+    data = _load_dataset(key, quiet=False, splits=("train", "test"))
+    d = run.meta["dataset"]
+    if data.n_train != d["n_train"] or fingerprint(data.train_x, data.train_labels) != d["fingerprint"]:
+        raise UserError(f"{args.run.name} was trained on {d.get('name') or 'other data'} ({d['n_train']:,} training "
+                        f"images), not on {data.name}; give its dataset with --data")
+    if not _has_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # (renders with no display at all)
+    from nnstudio.gui.replay import ensure_app, render_replay
+    from nnstudio.session.model import InputExample
+
+    ensure_app()
+    i = min(args.example, data.n_test - 1) if data.n_test else None
+    example = None if i is None else InputExample(pixels=data.test_x[i] * (1.0 / 255.0), label=int(data.test_labels[i]),
+                                                  source=f"test #{i}", index=i, split="test")
+    try:
+        out = render_replay(run, run.replayer(data.train_x, data.train_labels), args.out, first=args.first,
+                            last=args.last, frames=args.frames, fps=args.fps, size=args.size, spacing=args.spacing,
+                            example=example, class_names=data.class_names)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    print(f"{out.path}: {len(out.steps)} frames of {out.size[0]}x{out.size[1]} at {out.fps:g} fps, "
+          f"steps {out.steps[0]:,} to {out.steps[-1]:,}")
     return 0
 
 
@@ -474,6 +538,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(they must fit NNSTUDIO_MAX_DATA_MB, 1,024 MB by default: 20 copies of MNIST)")
     t.add_argument("--seed", type=_seed, default=0, help=f"fixes the initial weights and the shuffle order (0 to {limits.SEED_MAX})")
     t.add_argument("--out", type=Path, metavar="PATH", help="save the trained network here (.npz)")
+    t.add_argument("--save-run", type=Path, metavar="RUN",
+                   help="also save the whole run (every mini-batch's cost, checkpoints to rebuild any of them): "
+                   "open it in the studio's timeline, or make a GIF with 'nnstudio replay RUN'")
     t.add_argument("--json", action="store_true", help="print one JSON object per epoch and a final one")
     t.add_argument("--quiet", action="store_true", help="no progress output")
     t.set_defaults(func=cmd_train)
@@ -499,6 +566,22 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("name", choices=["mnist", "fashion-mnist", "mnist-sample"])
     d.add_argument("--quiet", action="store_true")
     d.set_defaults(func=cmd_download)
+
+    rp = sub.add_parser("replay", help="a run as an animated GIF (headless)",
+                        description="Render a saved run (File ▸ Save run, or 'nnstudio train --save-run') as an "
+                        "animated GIF: the network diagram beside the cost curve, with a step counter. Needs no display.")
+    rp.add_argument("run", metavar="RUN", type=Path, help="a run file (.npz)")
+    rp.add_argument("--out", type=Path, required=True, metavar="GIF", help="the GIF to write")
+    rp.add_argument("--from", dest="first", type=_copies, default=None, metavar="STEP", help="first mini-batch (default: the run's first)")
+    rp.add_argument("--to", dest="last", type=_copies, default=None, metavar="STEP", help="last mini-batch (default: the run's last)")
+    rp.add_argument("--frames", type=_positive_int, default=60, help="frames in the GIF (default 60)")
+    rp.add_argument("--fps", type=_nonneg_float, default=10.0, help="frames per second (default 10)")
+    rp.add_argument("--size", type=_size, default=(800, 450), metavar="WxH", help="pixels (default 800x450)")
+    rp.add_argument("--spacing", choices=["linear", "log"], default="linear",
+                    help="frames evenly in steps, or in log(step): more of the early training, when it changes most")
+    rp.add_argument("--example", type=_copies, default=0, metavar="N", help="the test image lighting the network (default 0)")
+    rp.add_argument("--data", default=None, metavar="NAME|DIR", help="where the run's dataset is (default: as saved)")
+    rp.set_defaults(func=cmd_replay)
 
     g = sub.add_parser("gui", help="open the studio window (the default)")
     g.add_argument("--model", type=Path, help="open this model file")

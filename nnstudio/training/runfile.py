@@ -33,7 +33,7 @@ from nnstudio._atomic import NotARegularFile, atomic_path, open_regular
 from nnstudio.core import ACTIVATIONS, COSTS, INITS, Network
 from nnstudio.core.modelfile import ModelFileError, _Entries, _what_is
 from nnstudio.core.trainer import EpochReport
-from nnstudio.training.checkpoints import CheckpointStore, Replayer
+from nnstudio.training.checkpoints import CheckpointStore, Replayer, trainer_spacing
 from nnstudio.training.history import ROW, TrainingHistory
 from nnstudio.training.reportblock import WIRE, ReportBlock
 
@@ -101,6 +101,55 @@ class Run:
 
     def settings(self, step0: int, step1: int):
         return history_settings(self.history, step0, step1)
+
+
+class RunRecorder:
+    """Records a run driven outside the studio (``nnstudio train --save-run``): give it every
+    report; it keeps the history and the checkpoints as the training loop would, and saves a run
+    file the studio opens and ``nnstudio replay`` renders."""
+
+    def __init__(self, trainer, dataset_key: str, dataset_name: str, class_names):
+        self.trainer = trainer
+        net = trainer.network
+        self.store = CheckpointStore(net.n_params)
+        self.history = TrainingHistory()
+        self.history.n_train = trainer.n_train
+        self.start = net.buffer.copy()
+        self._pending: list = []
+        self._gap = trainer_spacing(trainer)
+        self._next = trainer.examples_seen + self._gap
+        self._dataset = {"key": dataset_key, "name": dataset_name, "n_train": int(trainer.n_train),
+                         "fingerprint": fingerprint(trainer.train_x, trainer.train_labels),
+                         "class_names": [str(c) for c in class_names]}
+        self._checkpoint(True)
+
+    def _checkpoint(self, forced: bool = False) -> None:
+        tr = self.trainer
+        self.store.add(tr.network.buffer, dict(tr.position(), lr=tr.learning_rate, bs=tr.batch_size, forced=forced),
+                       forced=forced)
+
+    def record(self, r) -> None:
+        self._pending.append(r)
+        if len(self._pending) >= 4096 or r.epoch_end is not None:
+            self.history.extend(self._pending)
+            self._pending = []
+        if r.diverged:
+            self._checkpoint(True)
+        elif r.examples_seen >= self._next:
+            self._checkpoint()
+            self._next = r.examples_seen + self._gap
+
+    def save(self, path, **hyper) -> Path:
+        if self._pending:
+            self.history.extend(self._pending)
+            self._pending = []
+        tr, net = self.trainer, self.trainer.network
+        from nnstudio import __version__
+
+        meta = {"sizes": list(net.sizes), "activation": net.activation.name, "cost": net.cost.name, "init": net.init,
+                "seed": tr.seed, "weight_decay": tr.weight_decay, "engine": tr.engine_in_use, "dataset": self._dataset,
+                "hyper": hyper, "origin": "nnstudio train", "steps": tr.step_count, "nnstudio_version": __version__}
+        return save_run(path, Run(meta, self.store, self.history, self.start))
 
 
 # ====================================================================== the history as arrays

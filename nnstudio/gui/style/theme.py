@@ -14,6 +14,7 @@ POSITIVE = (88, 196, 221)  # blue: positive weight
 NEGATIVE = (252, 98, 85)  # red: negative weight
 GOOD = "#3fb950"
 BAD = "#f85149"
+PAST = "#d2a8ff"  # the past on screen (the timeline): violet, unlike every colour the network uses
 
 LIGHT = {
     "BACKGROUND": "#f6f8fa",
