@@ -18,6 +18,7 @@ an image file's size            64 megapixels              ``NNSTUDIO_MAX_IMAGE_
 (:func:`check_image`)
 weight layers of a network      100                        (fixed)
 a model file's metadata         64 MB                      (fixed; saving trims the history)
+drawings kept as "my digits"    10,000; a file ≤ 16 MB     (fixed)
 random seeds                    0 … 2,147,483,647          (fixed: the window's seed field)
 ==============================  =========================  =======================================
 
@@ -39,6 +40,8 @@ __all__ = [
     "IMAGE",
     "MAX_LAYERS",
     "MAX_METADATA_BYTES",
+    "MY_DIGITS",
+    "MY_DIGITS_FILE_BYTES",
     "NETWORK",
     "SEED_MAX",
     "Limit",
@@ -55,6 +58,9 @@ MB = 1 << 20
 MAX_LAYERS = 100
 #: bytes of a model file's JSON metadata (as stored: 4 bytes a character)
 MAX_METADATA_BYTES = 64 * MB
+#: drawings the user may keep as "my digits" (28×28 each: 7.7 MB of images), and the largest such file
+MY_DIGITS = 10_000
+MY_DIGITS_FILE_BYTES = 16 * MB
 #: the largest random seed (the window's seed field goes this far)
 SEED_MAX = 2**31 - 1
 #: rows of one evaluation block (``Network.evaluate`` feeds the test set 10,000 examples at a time)

@@ -18,6 +18,12 @@ if os.environ.get("CI"):
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"
 
 
+@pytest.fixture(autouse=True)
+def _own_data_folder(tmp_path_factory, monkeypatch):
+    """Every test keeps "my digits" in a folder of its own (NNSTUDIO_DATA_DIR), never the user's."""
+    monkeypatch.setenv("NNSTUDIO_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+
+
 @pytest.fixture
 def shared_mnist_dir() -> Path:
     """The real MNIST IDX files next to the repo (../shared/datasets/mnist), or skip."""
