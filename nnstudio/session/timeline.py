@@ -98,6 +98,11 @@ class Timeline:
 
     # ================================================================== reading
     @property
+    def training_set(self):
+        """(train_x, train_labels) of the run (None before one)."""
+        return None if self._data is None else self._data[:2]
+
+    @property
     def past(self) -> bool:
         return self.step is not None
 

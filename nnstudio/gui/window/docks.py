@@ -97,6 +97,18 @@ def _dock(window, name: str, title: str, widget, area) -> QtWidgets.QDockWidget:
     return d
 
 
+def _plots_host(window) -> QtWidgets.QWidget:
+    """The plots with the timeline's scrubber under them (one dock)."""
+    host = QtWidgets.QWidget()
+    host.setObjectName("plotsHost")
+    lay = QtWidgets.QVBoxLayout(host)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(0)
+    lay.addWidget(window.plots, 1)
+    lay.addWidget(window.timeline_bar)
+    return host
+
+
 def build_docks(window) -> None:
     """The default layout: controls (and the lessons, when opened) on the left, live plots on the
     right of the diagram, and the views a learner works with one at a time tabbed along the
@@ -118,6 +130,7 @@ def build_docks(window) -> None:
     scroll.setMinimumWidth(w.controls.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
     w.training_dock = _dock(w, "trainingDock", "Training", scroll, L)
     w.plots_dock = _dock(w, "plotsDock", "Plots", w.plots, R)
+    w.plots_dock = _dock(w, "plotsDock", "Plots", _plots_host(w), R)
     w.draw_dock = _dock(w, "drawDock", "Draw", _host(w.views["draw"], "drawScroll"), B)
     w.backprop_dock = _dock(w, "backpropDock", "Backprop", _host(w.views["backprop"], "backpropScroll"), B)
     tabs = QtWidgets.QTabWidget()

@@ -26,10 +26,12 @@ from nnstudio.gui.tasks import QtRunner
 from nnstudio.gui.training.controls import FOLDER_ITEM, TrainingActions, TrainingControls, parse_sizes
 from nnstudio.gui.views.lessons import LessonsView
 from nnstudio.gui.views.plots import PlotsPanel
+from nnstudio.gui.views.timeline import CostProbe, TimelineBar
 from nnstudio.gui.window import docks
 from nnstudio.gui.window.files import Files
 from nnstudio.gui.window.frames import FrameClock
 from nnstudio.gui.window.menus import build_menus
+from nnstudio.gui.window.runs import Runs
 from nnstudio.gui.window.settings import APP_NAME, STATE_VERSION, cannot_save, make_settings, read
 from nnstudio.gui.window.statusbar import StatusBar
 from nnstudio.session import Session, SessionError
@@ -80,12 +82,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.actions.set_enabled(False)
         self.controls = TrainingControls(self.actions)
         self.plots = PlotsPanel()
+        self.timeline_bar = TimelineBar(s)  # (under the plots: any mini-batch of the run, nnstudio.session.timeline)
         self.views = docks.build_views(load_views, view_factories or {})
         self.lessons_view = LessonsView(self) if load_views else None
         self.lessons_dock = None
         docks.build_docks(self)
         self.status = StatusBar(s, self)
         self.setStatusBar(self.status)
+        self.runs = Runs(self)  # (run files, the replay, Continue from here)
+        self.cost_probe = CostProbe(self.plots, s, self)  # (the cost curve answers a hover; a click scrubs there)
         build_menus(self)
         self.frames = FrameClock(s, self.studio_views, self.plots, self.status.refresh, self)
         self._wire()
@@ -382,6 +387,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def ask_folder(self, title, start):
         return self.files.ask_folder(title, start)
+
+    def ask_dialog(self, dialog) -> bool:
+        """Run a settings dialog (Continue from here, Export replay); True if accepted."""
+        return dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
 
     def confirm_discard(self, what: str) -> bool:
         """Ask before throwing away a trained network."""

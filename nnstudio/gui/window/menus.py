@@ -36,6 +36,14 @@ def build_menus(window) -> None:
     w.save_action = _action(w, f, "saveModelAction", "&Save model…", files.save_dialog,
                             QtGui.QKeySequence.StandardKey.Save, "Save the network as it is now (.npz)")
     f.addSeparator()
+    runs = w.runs
+    w.open_run_action = _action(w, f, "openRunAction", "Open &run…", runs.open_dialog, None,
+                                "Open a saved run: its timeline, its history, its network at its last step")
+    w.save_run_action = _action(w, f, "saveRunAction", "Save r&un…", runs.save_dialog, None,
+                                "Save the whole run (every mini-batch can be shown again, continued or replayed)")
+    w.export_replay_action = _action(w, f, "exportReplayAction", "Export replay as &GIF…", runs.export_dialog, None,
+                                     "The run as an animated GIF: the diagram beside the cost curve, with a step counter")
+    f.addSeparator()
     w.export_png_action = _action(w, f, "exportPlotsAction", "Export plots as &PNG…", files.export_png_dialog)
     w.export_csv_action = _action(w, f, "exportHistoryAction", "Export history as &CSV…", files.export_csv_dialog)
     f.addSeparator()
@@ -51,6 +59,11 @@ def build_menus(window) -> None:
     w.undo_action = _action(w, t, "undoNetworkAction", "&Undo the last change to the weights", lambda: s.undo(),
                             "Ctrl+Alt+Z", "Put back the weights from before the last explorer step")
     w.undo_action.setEnabled(False)
+    t.addSeparator()
+    w.live_action = _action(w, t, "backToLiveAction", "Back to &live", lambda: s.timeline.go_live(), "L",
+                            "Show the live run again after dragging the timeline into the past")
+    w.continue_action = _action(w, t, "continueFromHereAction", "&Continue from here…", runs.continue_dialog, None,
+                                "A new run from the step of the past on screen, with the same or new settings")
     t.addSeparator()
     t.addAction(a.watch)
     t.addAction(a.full_speed)
