@@ -54,6 +54,19 @@ def compact(v: float, spacing: float) -> str:
     return f"{v:.{d}f}"
 
 
+_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+
+
+def headroom(x: float) -> float:
+    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k that is at least ``x`` (x > 0)."""
+    k = math.floor(math.log10(x))
+    base = 10.0 ** k
+    for m in _STEPS:
+        if m * base >= x * (1 - 1e-12):
+            return m * base
+    return 10.0 * base
+
+
 class CompactAxis(pg.AxisItem):
     """An axis whose tick labels stay short, and thin out before they would touch."""
 
@@ -122,6 +135,7 @@ class PlotsPanel(QtWidgets.QWidget):
             vb.sigXRangeChanged.connect(self._range_timer.start)
         self._title_cost = ""
         self._title_acc = ""
+        self.fast = False  # curves drawn without antialiasing (training at full speed: see set_fast)
 
         self.x_toggle = QtWidgets.QToolButton()
         self.x_toggle.setObjectName("plotAxisToggle")
@@ -193,6 +207,18 @@ class PlotsPanel(QtWidgets.QWidget):
         self.legend_label.setText("&nbsp;&nbsp; ".join((swatch(raw, "each mini-batch", 1), swatch(blue, "moving mean", 2),
                                                          swatch(accent, "epoch mean", 3))))
         self._drawn_version = -1
+
+    def set_fast(self, fast: bool) -> None:
+        """While training goes faster than the display, draw the bold curves without antialiasing
+        (it was a quarter of the plots' frame); a plot at rest gets it back at once."""
+        if fast == self.fast:
+            return
+        self.fast = fast
+        for c in (self.smooth_curve, self.epoch_curve, self.accuracy_curve):
+            # (pyqtgraph reads these options at each paint; there is no setter that keeps the data)
+            c.opts["antialias"] = not fast
+            c.curve.opts["antialias"] = not fast
+            c.curve.update()
 
     def set_x_mode(self, mode: str) -> None:
         if mode not in ("examples", "epochs") or mode == self.x_mode:
@@ -325,7 +351,10 @@ class PlotsPanel(QtWidgets.QWidget):
         cp, ap = self.cost_plot.getPlotItem().vb, self.accuracy_plot.getPlotItem().vb
         seen_hi = max(h.last_seen, h.epoch_seen_max)
         x_hi = float(self._x(seen_hi, h.n_train)) if seen_hi else 1.0
-        x_range = (0.0, max(x_hi, 1e-9))
+        # the x axis grows in steps, ahead of the data (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k):
+        # its ticks are then drawn again only when the curve reaches the edge, not on every frame
+        # (pyqtgraph's axes cost more to draw than the curves), and the curve grows into a calm frame
+        x_range = (0.0, headroom(max(x_hi, 1e-9)))
         if self._follow[id(cp)]:
             finite = h.cost_max >= h.cost_min
             hi = h.cost_max if finite else 1.0

@@ -9,7 +9,7 @@ import pytest
 from geometry import every_view_shown, problems
 
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets
-from nnstudio.gui.views.plots import PlotsPanel, compact
+from nnstudio.gui.views.plots import PlotsPanel, compact, headroom
 from nnstudio.gui.window import docks
 from nnstudio.training.history import TrainingHistory
 
@@ -82,6 +82,23 @@ def test_plot_ticks_stay_short_and_never_touch(qtbot):
     # the legend is a line of text above the plot, never a box over the newest data
     assert panel.cost_plot.getPlotItem().legend is None
     assert "moving mean" in panel.legend_label.text()
+
+
+def test_the_x_axis_grows_in_steps_ahead_of_the_curve(qtbot):
+    """The x range is the next of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k: it changes (and its ticks
+    are drawn again) only when the curve reaches its edge, and never leaves less than the data."""
+    assert [headroom(x) for x in (1, 1.1, 1.2, 7, 9.5, 10, 12_345, 0.031)] == pytest.approx(
+        [1, 1.2, 1.2, 8, 10, 10, 15_000, 0.04])
+    xs = np.linspace(0.001, 5e6, 20_000)
+    h = np.array([headroom(x) for x in xs])
+    assert (h >= xs).all() and (h <= 4 / 3 * xs * (1 + 1e-9)).all()
+    assert len(np.unique(h)) < 60  # a handful of ranges over four orders of magnitude, not one per frame
+    panel = PlotsPanel()
+    qtbot.addWidget(panel)
+    panel.set_fast(True)  # training at full speed: bold curves without antialiasing ...
+    assert not panel.smooth_curve.opts["antialias"] and not panel.epoch_curve.curve.opts["antialias"]
+    panel.set_fast(False)  # ... and back at once when it slows down
+    assert panel.smooth_curve.opts["antialias"] and panel.accuracy_curve.curve.opts["antialias"]
 
 
 def _fill(h, n):
