@@ -40,6 +40,7 @@ from nnstudio.session.edits import NeuronEditor
 from nnstudio.session.events import Events
 from nnstudio.session.model import InputExample, Origin, Snapshot, sizes_text
 from nnstudio.session.runner import SyncRunner
+from nnstudio.session.teach import Teacher
 from nnstudio.session.timeline import Timeline
 from nnstudio.training.history import TrainingHistory
 from nnstudio.training.loop import WATCH
@@ -92,6 +93,8 @@ class Session:
             past="the network on screen is the run as it was at an earlier step (step, last step), or live again "
                  "(None, None): see nnstudio.session.timeline",
             edit="a hand edit of a neuron began, changed or ended (EditState, or None)",
+            taught="a drawing was taught (TeachResult); again once its test accuracies are measured",
+            my_digits="the user's own digits changed (MyDigits), or whether training mixes them in",
         )
         #: asked before something the user made is thrown away; the GUI puts a dialog here
         self.confirm = lambda question: True
@@ -120,6 +123,8 @@ class Session:
         #: on launch the shipped network is shown; Play then starts new random weights
         self.play_starts_fresh = False
         self.saved_path: str | None = None
+        #: teaching the network a drawing, and the drawings taught ("my digits"): nnstudio.session.teach
+        self.teacher = Teacher(self)
         #: any mini-batch of the run on screen, continue from there, run files: nnstudio.session.timeline
         self.timeline = Timeline(self)
         self.editor = NeuronEditor(self)  # the hand edit of a neuron in progress (nnstudio.session.edits)
@@ -172,7 +177,7 @@ class Session:
         r = self.last_report
         if r is None:
             return {"epoch": None, "batch": None, "batches": None, "examples": 0}
-        n = self.dataset.n_train if self.dataset is not None else 0
+        n = (self.history.n_train or self.dataset.n_train) if self.dataset is not None else 0
         done = r.batch + 1  # batches of this epoch so far, whatever their sizes
         # this epoch's batches: those done, plus what the rest of the epoch takes at the current size
         rest = max(0, n - (r.offset + r.batch_size)) if n else 0
@@ -212,6 +217,7 @@ class Session:
         """Load ``dataset`` (then ``model`` if given, else the shipped network)."""
         self._pending_model = model
         self._started = True
+        self.teacher.load()
         self.load_dataset(dataset)
 
     def load_dataset(self, key: str) -> bool:
@@ -343,7 +349,9 @@ class Session:
     def _trainer(self, network: Network) -> Trainer:
         ds = self.dataset
         h = self.hyper
-        return Trainer(network, ds.train_x, ds.train_labels, ds.test_x, ds.test_labels,
+        train_x, train_labels = self.teacher.training_set(ds)  # (my digits mixed in, when asked)
+        self.history.n_train = len(train_labels)
+        return Trainer(network, train_x, train_labels, ds.test_x, ds.test_labels,
                        learning_rate=h["learning_rate"], batch_size=int(h["batch_size"]),
                        epochs=int(h["epochs"]) or None, seed=self.architecture["seed"])
 
