@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from nnstudio.gui.qt import QtGui, QtWidgets
+from nnstudio.gui.qt import QtCore, QtGui, QtWidgets
 from nnstudio.gui.widgets.steady import GrowingField
 
 STATES = {"running": "Training", "paused": "Paused", "finished": "Finished", "idle": "Ready",
@@ -52,6 +52,7 @@ class StatusBar(QtWidgets.QStatusBar):
             lab.setProperty("statusField", True)
             self.addPermanentWidget(lab)
             self.labels[key] = lab
+        self.messageChanged.connect(lambda text: text or self.setToolTip(""))
         self._version = -1
         self._rate = (0.0, 0, 0.0)  # (time, examples seen, examples/s)
         self.refresh(force=True)
@@ -91,6 +92,30 @@ class StatusBar(QtWidgets.QStatusBar):
                 self._rate = (now, p["examples"], (p["examples"] - seen0) / (now - t0))
         rate = self._rate[2]
         self._set(self.labels["speed"], f"{rate:>8,.0f} ex/s" if rate else "   — ex/s")
+
+    def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 (Qt's name)
+        """A message longer than the room left of the fields ends at a word with "…" (Qt would cut it
+        mid-word at the first field); the whole of it is the status bar's tooltip while it shows."""
+        room = self.message_room()
+        fm = self.fontMetrics()
+        shown = text
+        if room > 0 and fm.horizontalAdvance(text) > room:
+            words = text.split(" ")
+            while len(words) > 1 and fm.horizontalAdvance(" ".join(words) + " …") > room:
+                words.pop()
+            shown = " ".join(words).rstrip(",;:·") + " …"
+            if fm.horizontalAdvance(shown) > room:
+                shown = fm.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, room)
+        self.setToolTip(text if shown != text else "")
+        super().showMessage(shown, timeout)
+
+    def message_room(self) -> int:
+        """Pixels a message can take: from the left edge to the first field shown (0: not laid out)."""
+        lefts = [w.geometry().left() for w in self.findChildren(QtWidgets.QWidget)
+                 if w.parent() is self and w.isVisible() and w.geometry().left() > 0]
+        if not lefts:
+            return max(0, self.width() - 16)
+        return max(0, min(lefts) - 2 * self.fontMetrics().horizontalAdvance(" ") - 8)
 
     def resizeEvent(self, ev) -> None:
         """A narrow window keeps the message readable: the least needed fields step aside first."""
