@@ -14,11 +14,25 @@ inline (headless tests); the workers in :mod:`nnstudio.training.workers` differ 
 commands come in and messages go out, which they provide by overriding the hooks
 :meth:`TrainingLoop.pending`, :meth:`TrainingLoop.wait`, :meth:`TrainingLoop.emit`,
 :meth:`TrainingLoop.record`, :meth:`TrainingLoop.flush` and :meth:`TrainingLoop.interrupted`.
+
+**The last step's change** (the diagram's −∂C/∂w and Δw edges): after the command
+``("detail", True)`` snapshots carry Δθ of the step just taken
+(:attr:`~nnstudio.training.snapshot.Snapshot.step_change`).  That needs the weights from before
+the step, and a copy of them per mini-batch would slow full speed down by a tenth, so the loop
+*arms* only the steps a snapshot will follow (it copies the weights just before them): every
+step when a speed is set or one step is asked for, the last one of a bounded turn; at full speed
+the step after a snapshot fell due (the snapshot waits that one step) and one more step when a
+command arrives (so that a pause finds its last step's change), and in an epoch the loop stops
+at (Epoch, the run's last), the step that ends it.  Without ``detail`` the full-speed loop is
+unchanged.  A trainer with a ``snapshot_extra()`` method (a comparison's runs:
+:mod:`nnstudio.training.lockstep`) adds what it returns to every snapshot.
 """
 
 from __future__ import annotations
 
 import time
+
+import numpy as np
 
 from nnstudio.training.checkpoints import trainer_spacing
 from nnstudio.training.snapshot import Snapshot
@@ -54,7 +68,7 @@ KEEP_EPOCHS = 2000
 
 #: the commands a loop understands: (name, arguments...)
 COMMANDS = ("mode", "lr", "bs", "epochs", "speed", "rewind", "reset", "trainer", "adopt", "snapshot",
-            "snapint", "consumed", "backlog", "ping", "abort")
+            "snapint", "consumed", "backlog", "ping", "abort", "detail")
 
 
 class TrainingLoop:
@@ -82,6 +96,11 @@ class TrainingLoop:
         # the timeline's checkpoints (nnstudio.training.checkpoints): a snapshot carries the trainer's
         # position from examples seen _ckpt_half on, and one goes anyway at _ckpt_next
         self._ckpt_half = self._ckpt_next = 0
+        #: snapshots carry the last step's change (the "detail" command; see the module docstring)
+        self.step_detail = False
+        self._before = None  # the weights from before the last armed step (a reused buffer)
+        self._before_step = -1  # the step _before is the start of (-1: none)
+        self._arm_next = False  # arm the next step: a snapshot waits for it
 
     # ------------------------------------------------------------------ hooks
     def pending(self) -> list:
@@ -110,8 +129,28 @@ class TrainingLoop:
 
     # ------------------------------------------------------------------ messages
     def _snapshot(self, report=None, forced: bool = False) -> None:
-        self.emit("snapshot", Snapshot.of(self._trainer.network, report, generation=self.generation, edits=self.edits,
-                                          position=self._checkpoint(forced)))
+        tr = self._trainer
+        change = None
+        if self.step_detail and report is not None and report.step == self._before_step and not report.diverged:
+            change = tr.network.buffer - self._before
+        self.emit("snapshot", Snapshot.of(tr.network, report, generation=self.generation, edits=self.edits,
+                                          position=self._checkpoint(forced), step_change=change,
+                                          step_shrink=_shrink(tr, report) if change is not None else 1.0,
+                                          extra=_extra(tr)))
+
+    def _arm(self, tr) -> None:
+        """Keep the weights as they are before the next step (see the module docstring)."""
+        buf = tr.network.buffer
+        b = self._before
+        if b is None or b.shape != buf.shape:
+            b = self._before = np.empty_like(buf)
+        np.copyto(b, buf)
+        self._before_step = tr.step_count + 1
+        self._arm_next = False
+
+    def _has_change(self, r) -> bool:
+        """Does a snapshot after report ``r`` carry its step's change (or need none)?"""
+        return not self.step_detail or r.step == self._before_step
 
     def _checkpoint(self, forced: bool = False) -> dict | None:
         """The trainer's position if this snapshot is to be a checkpoint of the timeline (forced: the
@@ -181,19 +220,21 @@ class TrainingLoop:
             else:
                 tr.reset(cmd[1])
             self._last = None
+            self._before_step = -1
             self.generation += 1
             self.edits = 0
             # a rewind or reset while playing keeps playing; a new trainer starts paused
             running = kind != "trainer" and self._mode == "play" and tr is not None and not tr.finished
             if not running:
                 self._mode = "pause"
-            self.emit("restarted", Snapshot.of(tr.network, generation=self.generation, position=self._checkpoint(True)),
-                      self.generation)
+            self.emit("restarted", Snapshot.of(tr.network, generation=self.generation, position=self._checkpoint(True),
+                                               extra=_extra(tr)), self.generation)
             self._set_state("running" if running else ("finished" if tr.finished else "paused"))
         elif kind == "adopt":
             if tr is not None:
                 tr.adopt(cmd[1])
                 self.edits += 1
+                self._before_step = -1  # (no step led to these weights)
                 self._snapshot(self._last, forced=True)
         elif kind == "snapshot":
             if tr is not None:
@@ -208,6 +249,11 @@ class TrainingLoop:
             self.emit("pong", cmd[1])
         elif kind == "abort":
             self.abort = True
+        elif kind == "detail":
+            was, self.step_detail = self.step_detail, bool(cmd[1])
+            last = self._last
+            if self.step_detail and not was and tr is not None and last is not None and last.step == self._before_step:
+                self._snapshot(last)  # the last step's change, now that it is wanted
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> None:
@@ -246,9 +292,15 @@ class TrainingLoop:
             self._next_due = max(now, self._next_due) + 1.0 / speed
         step, record = tr.step, self.record
         follow = mode == "batch" or 0 < speed <= FOLLOW_SPEED
-        if mode == "play" and not speed and max_steps is None:
+        detail = self.step_detail
+        # (detail: the epoch this turn may stop at is stepped here, where its last step is armed)
+        ends = detail and (mode == "epoch" or tr.epochs is not None and tr.epoch + 1 >= tr.epochs)
+        if mode == "play" and not speed and max_steps is None and not ends:
             self._full_speed(tr)
             return
+        arm_all = bool(speed) or mode == "batch"
+        n_train = tr.n_train if ends else 0
+        leave = False
         n = 0
         while True:
             if self.recorded - self.consumed > self.max_backlog:
@@ -256,6 +308,9 @@ class TrainingLoop:
                 self.flush()
                 self.wait(0.002)
                 return
+            if (arm_all or self._arm_next or (max_steps is not None and n + 1 >= max_steps)
+                    or (ends and tr.examples_seen - tr.epoch * n_train + tr.batch_size >= n_train)):
+                self._arm(tr)
             r = step()
             self._last = r
             self.recorded += 1
@@ -278,10 +333,17 @@ class TrainingLoop:
                 return  # (looks at tr.finished)
             now = perf()
             if follow or now >= self._next_snap or r.examples_seen >= self._ckpt_next:
-                self._next_snap = now + self.snap_interval
-                self._snapshot(r)
-            if speed or self.interrupted(now) or (max_steps is not None and n >= max_steps):
+                if self._has_change(r):
+                    self._next_snap = now + self.snap_interval
+                    self._snapshot(r)
+                else:
+                    self._arm_next = True  # (after the next step, which keeps its change)
+            if leave or speed or (max_steps is not None and n >= max_steps):
                 return
+            if self.interrupted(now):
+                if self._has_change(r):
+                    return
+                self._arm_next = leave = True  # one more step, its change kept: what the command finds
 
     def _full_speed(self, tr) -> None:
         """The tight loop of "play" at full speed: the clock, the snapshots, the commands and the
@@ -295,8 +357,13 @@ class TrainingLoop:
             return
         limit = self.consumed + self.max_backlog
         recorded = self.recorded
+        detail = self.step_detail
+        # (detail: a due snapshot, or a command, waits one more step, armed, so that it finds its change)
+        arm = due = stop = False
         try:
             while True:
+                if arm:
+                    self._arm(tr)
                 r = step()
                 recorded += 1
                 record(r)
@@ -308,13 +375,20 @@ class TrainingLoop:
                     self._last = r
                     self._epoch_ended(tr, r, "play", False)
                     return
-                if not recorded & 15:
+                if arm or not recorded & 15:
                     self._last = r
                     now = perf()
-                    if now >= self._next_snap or r.examples_seen >= self._ckpt_next:
+                    due = due or now >= self._next_snap or r.examples_seen >= self._ckpt_next
+                    stop = stop or self.interrupted(now) or recorded > limit
+                    if detail and not arm and (due or stop):
+                        arm = True
+                        continue
+                    arm = False
+                    if due:
+                        due = False
                         self._next_snap = now + self.snap_interval
                         self._snapshot(r)
-                    if self.interrupted(now) or recorded > limit:
+                    if stop:
                         return
         finally:
             self.recorded = recorded
@@ -331,7 +405,9 @@ class TrainingLoop:
         now = time.perf_counter()
         # the network as the epoch left it, unless a snapshot went less than a frame ago
         # (the embedded sample's epochs take ~6 ms at full speed: 150 a second)
-        if mode != "play" or follow or now >= self._next_snap or tr.finished or r.examples_seen >= self._ckpt_next:
+        # ((detail) not while playing on without this step's change: the next snapshot has one)
+        if (mode != "play" or follow or now >= self._next_snap or tr.finished or r.examples_seen >= self._ckpt_next) and (
+                mode != "play" or tr.finished or self._has_change(r)):
             self._next_snap = now + self.snap_interval
             self._snapshot(r)
         if mode == "epoch":
@@ -339,3 +415,15 @@ class TrainingLoop:
             if self._epochs_left <= 0 or tr.finished:
                 self._mode = "pause"
                 self._set_state("finished" if tr.finished else "paused")
+
+
+def _shrink(tr, report) -> float:
+    """The weight decay's factor in the step ``report`` describes (1.0 without weight decay)."""
+    decay = getattr(tr, "weight_decay", 0.0)
+    return 1.0 - report.learning_rate * decay / tr.n_train if decay else 1.0
+
+
+def _extra(tr):
+    """What the trainer adds to its snapshots (its ``snapshot_extra()``), or None."""
+    fn = getattr(tr, "snapshot_extra", None)
+    return None if fn is None else fn()
