@@ -24,8 +24,9 @@ kind                      condition (the numbers it reads)                      
 ========================  =====================================================================  ==========
 
 The network-based numbers (:class:`NetworkFacts`) come from one forward and one backward pass over
-a fixed probe of training images (:func:`measure_network`, a few milliseconds; the GUI runs it off
-its thread); the cost-based ones from the history (:class:`RunFacts`).
+a fixed probe of training images (:func:`measure_network`: ~3 ms for 784-16-16-10, ~20 ms for
+784-100-10; :mod:`nnstudio.session.commentary` measures again only a network that changed, and never
+more than 2 % of the time); the cost-based ones from the history (:class:`RunFacts`).
 
 :class:`Observer` decides what to say: an observation is said **once** while its condition holds
 (a condition that clears needs a clearly better number than the one that raised it, so a number

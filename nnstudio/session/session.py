@@ -36,6 +36,7 @@ from nnstudio._resources import shipped_model_path
 from nnstudio.core import ACTIVATIONS, COSTS, INITS, ModelFileError, Network, Trainer, load_model, save_model
 from nnstudio.core.trainer import BatchReport
 from nnstudio.training.reportblock import ReportBlock
+from nnstudio.session.commentary import Commentary
 from nnstudio.session.edits import NeuronEditor
 from nnstudio.session.events import Events
 from nnstudio.session.model import InputExample, Origin, Snapshot, sizes_text
@@ -93,6 +94,8 @@ class Session:
             past="the network on screen is the run as it was at an earlier step (step, last step), or live again "
                  "(None, None): see nnstudio.session.timeline",
             edit="a hand edit of a neuron began, changed or ended (EditState, or None)",
+            observation="the run says something in plain words (an Observation), or None: a new run, the feed "
+                        "starts again (nnstudio.session.commentary)",
             taught="a drawing was taught (TeachResult); again once its test accuracies are measured",
             my_digits="the user's own digits changed (MyDigits), or whether training mixes them in",
         )
@@ -127,6 +130,8 @@ class Session:
         self.teacher = Teacher(self)
         #: any mini-batch of the run on screen, continue from there, run files: nnstudio.session.timeline
         self.timeline = Timeline(self)
+        #: the run explains itself: observations from the live numbers (nnstudio.session.commentary)
+        self.commentary = Commentary(self)
         self.editor = NeuronEditor(self)  # the hand edit of a neuron in progress (nnstudio.session.edits)
 
     # ================================================================== reading
