@@ -8,6 +8,12 @@ it is testable headless; ``nnstudio.gui.views.diagram.canvas`` only turns these 
 
 Layer numbering follows the videos: layer 0 is the input, layer L the output.  The edges
 of *gap* g join layer g to layer g + 1 and carry ``network.weights[g]`` (shape (n_{g+1}, n_g)).
+
+The edges can show more than the weights (:data:`EDGE_MODES`): the last mini-batch's −∂C/∂w or
+the last step's Δw, both from the trainer's last step as the snapshot carries it
+(:meth:`nnstudio.training.snapshot.Snapshot.descent_params`, ``change_params``); and the neurons
+their desired nudge −∂C/∂a for the input shown and its label (:data:`NEURON_MODES`, computed by
+:func:`nnstudio.components.explain.nudges`, the Backprop explorer's own maths).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nnstudio.components.explain import nudges
 from nnstudio.core.network import Network
 
 #: the smallest text the diagram paints, in pixels: 9 pt at 96 dpi (a short window scales the
@@ -50,6 +57,46 @@ INPUT_MODE_NAMES = {
     "brightest": "brightest pixels of the input",
     "strongest": "strongest weights",
 }
+
+
+#: what the edges show: the weight w, the last mini-batch's −∂C/∂w, or the last step's Δw
+EDGE_MODES = ("weights", "gradient", "change")
+EDGE_MODE_NAMES = {"weights": "weights w", "gradient": "gradient −∂C/∂w", "change": "last step Δw"}
+EDGE_MODE_SHORT = {"weights": "w", "gradient": "−∂C/∂w", "change": "Δw"}
+#: what the neurons show: the activation a, or the desired nudge −∂C/∂a for the input shown
+NEURON_MODES = ("activation", "nudge")
+NEURON_MODE_NAMES = {"activation": "activations a", "nudge": "nudges −∂C/∂a"}
+NEURON_MODE_SHORT = {"activation": "a", "nudge": "−∂C/∂a"}
+
+
+#: the gestures, last in the legend (dropped first when the diagram is narrow)
+LEGEND_HINT = "hover for values, click a neuron to inspect, wheel to zoom"
+
+
+def legend_items(edge_mode: str = "weights", neuron_mode: str = "activation", edges_ok: bool = True,
+                 label: str | None = None) -> tuple:
+    """The legend under the diagram, for what it shows: (sample, words) pairs, the sample being
+    "neuron" (a dark and a lit neuron), "nudge" (an up and a down arrow), "positive" / "negative"
+    (an edge) or None.  ``edges_ok``: the edges can show their mode; ``label``: the name of the
+    input's desired digit (None: no label, so no nudges)."""
+    if neuron_mode == "nudge" and label is not None:
+        items = [("nudge", f"arrow = desired nudge −∂C/∂a (to read “{label}”)")]
+    elif neuron_mode == "nudge":
+        items = [("neuron", "brightness = activation (nudges need a labelled example)")]
+    else:
+        items = [("neuron", "brightness = activation")]
+    if edge_mode == "weights":
+        items += [("positive", "positive weight"), ("negative", "negative weight"), (None, "stronger = more opaque")]
+    elif not edges_ok:
+        what = "−∂C/∂w" if edge_mode == "gradient" else "Δw"
+        items.append((None, f"{what}: no last step to show (press Step)"))
+    elif edge_mode == "gradient":
+        items += [("positive", "−∂C/∂w > 0: the last mini-batch wants w up"), ("negative", "< 0: down"),
+                  (None, "stronger = more opaque")]
+    else:
+        items += [("positive", "Δw > 0: the last step raised w"), ("negative", "Δw < 0: lowered it"),
+                  (None, "Δw = −η ∂C/∂w")]
+    return tuple(items) + ((None, LEGEND_HINT),)
 
 
 # ---------------------------------------------------------------- visible subsets
@@ -363,23 +410,47 @@ class DiagramModel:
     def __init__(self) -> None:
         self.network: Network | None = None
         self.x: np.ndarray | None = None
+        self.label: int | None = None  # the input's desired digit (for the nudges), when known
+        self.snapshot = None  # the Snapshot the network came in (its last step's change, when it has one)
         self._forward = None
         self._scales: list | None = None
+        self._mats = None  # (mode, per-gap matrices (n_out, n_in) or None) of a mode other than the weights
+        self._nudges = None  # (per neuron layer 1..L, −∂C/∂a) of the input shown, or () when there are none
         self.input_mode = "spread"
+        self.edge_mode = "weights"
+        self.neuron_mode = "activation"
 
     # -------------------------------------------------------------- state
-    def set_network(self, network: Network | None) -> None:
+    def set_network(self, network: Network | None, snapshot=None) -> None:
         self.network = network
+        self.snapshot = snapshot
         self._forward = None
         self._scales = None
+        self._mats = None
+        self._nudges = None
 
-    def set_input(self, x) -> None:
+    def set_input(self, x, label: int | None = None) -> None:
         if x is None:
             self.x = None
         else:
             x = np.asarray(x).ravel()
             self.x = x / 255.0 if x.dtype == np.uint8 else x.astype(np.float64)
+        self.label = None if label is None else int(label)
         self._forward = None
+        self._nudges = None
+
+    def set_modes(self, edges: str | None = None, neurons: str | None = None) -> None:
+        """What the edges (:data:`EDGE_MODES`) and the neurons (:data:`NEURON_MODES`) show."""
+        if edges is not None:
+            if edges not in EDGE_MODES:
+                raise ValueError(f"unknown edge mode {edges!r}; choose one of {', '.join(EDGE_MODES)}")
+            if edges != self.edge_mode:
+                self.edge_mode = edges
+                self._scales = None
+        if neurons is not None:
+            if neurons not in NEURON_MODES:
+                raise ValueError(f"unknown neuron mode {neurons!r}; choose one of {', '.join(NEURON_MODES)}")
+            self.neuron_mode = neurons
 
     @property
     def sizes(self) -> tuple:
@@ -411,9 +482,60 @@ class DiagramModel:
         return brightness(a, act)
 
     def scale(self, gap: int) -> float:
+        """The |value| of the edges' mode that maps to full strength in this gap."""
         if self._scales is None:
-            self._scales = [robust_scale(w) for w in self.network.weights]
+            mats = self.network.weights if self.edge_mode == "weights" else self._edge_mats()
+            self._scales = [1.0] * len(self.network.params) if mats is None else [robust_scale(w) for w in mats]
         return self._scales[gap]
+
+    # -------------------------------------------------------------- what the edges show
+    def _edge_mats(self) -> list | None:
+        mode = self.edge_mode
+        if self._mats is None or self._mats[0] != mode:
+            s = self.snapshot
+            params = None
+            if s is not None and getattr(s, "network", None) is self.network:
+                params = s.descent_params() if mode == "gradient" else s.change_params()
+            self._mats = (mode, None if params is None else [p[:-1].T for p in params])
+        return self._mats[1]
+
+    @property
+    def edges_available(self) -> bool:
+        """Can the edges show their mode (the weights always; −∂C/∂w and Δw once the snapshot
+        carries a step's change)?"""
+        return self.network is not None and (self.edge_mode == "weights" or self._edge_mats() is not None)
+
+    def edge_matrix(self, gap: int) -> np.ndarray | None:
+        """The values the edges of ``gap`` show, shaped (n_out, n_in) like the gap's weights."""
+        if self.edge_mode == "weights":
+            return self.network.weights[gap]
+        mats = self._edge_mats()
+        return None if mats is None else mats[gap]
+
+    def edge_value(self, gap: int, src: int, dst: int) -> float | None:
+        m = self.edge_matrix(gap)
+        return None if m is None else float(m[dst, src])
+
+    def gap_values(self, gap: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray | None:
+        """What the visible edges of a gap show, destination-major (see :meth:`Layout.segments`)."""
+        if self.edge_mode == "weights":
+            return self.network.weights[gap][np.ix_(dst, src)].ravel()
+        m = self.edge_matrix(gap)
+        return None if m is None else m[np.ix_(dst, src)].ravel()
+
+    # -------------------------------------------------------------- what the neurons show
+    def nudges(self) -> list | None:
+        """−∂C/∂a of every neuron layer 1..L for the input shown and its label (the desired nudges,
+        :func:`nnstudio.components.explain.nudges`), or None without an input or a label."""
+        if self._nudges is None:
+            ok = self.has_input and self.label is not None and 0 <= self.label < self.network.sizes[-1]
+            self._nudges = nudges(self.network, self.x, self.label).desired if ok else ()
+        return self._nudges or None
+
+    def layer_nudges(self, layer: int) -> np.ndarray | None:
+        """−∂C/∂a of neuron layer ``layer`` (None for the input layer, or without nudges)."""
+        n = self.nudges()
+        return None if n is None or layer == 0 else n[layer - 1]
 
     def winner(self) -> int | None:
         a = self.activations(len(self.sizes) - 1)

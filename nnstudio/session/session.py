@@ -126,6 +126,7 @@ class Session:
         #: on launch the shipped network is shown; Play then starts new random weights
         self.play_starts_fresh = False
         self.saved_path: str | None = None
+        self.step_changes = False  # snapshots carry the last step's change (see show_step_changes)
         #: teaching the network a drawing, and the drawings taught ("my digits"): nnstudio.session.teach
         self.teacher = Teacher(self)
         #: any mini-batch of the run on screen, continue from there, run files: nnstudio.session.timeline
@@ -710,6 +711,7 @@ class Session:
             # snapshot the new worker sends after an edit of the old run)
             self.generation = self._worker_gen = self._mode_seq = self.edits = 0
             self.worker.set_speed(self.hyper["speed"])
+            self.worker.send("detail", self.step_changes)
             if self.snapshot is not None and self.dataset is not None and self._run_start is not None:
                 tr = self._trainer(self.snapshot.network.copy())
                 self.timeline.new_run(tr)
@@ -729,6 +731,12 @@ class Session:
             self.worker.stop(timeout)
         except Exception:  # pragma: no cover - never keep the app from closing
             log.exception("stopping the training worker failed")
+
+    def show_step_changes(self, on: bool) -> None:
+        """While on, snapshots carry the last step's change (Snapshot.step_change): the diagram's
+        −∂C/∂w and Δw edges.  Off, the worker copies nothing more than the network."""
+        self.step_changes = bool(on)
+        self.worker.send("detail", self.step_changes)
 
     def ping(self, token: int = 0) -> None:
         self.worker.ping(token)
