@@ -146,7 +146,7 @@ def every_view_shown(window, qtbot):
     """Raise every dock and every tab in turn, yielding a description of what is on screen."""
     w = window
     yield "default"
-    for dock in (w.draw_dock, w.backprop_dock, w.gradient_dock, w.evaluation_dock):
+    for dock in (w.draw_dock, w.backprop_dock, w.gradient_dock, w.evaluation_dock, w.observations_dock):
         dock.show()
         dock.raise_()
         qtbot.wait(30)

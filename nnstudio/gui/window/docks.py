@@ -129,8 +129,10 @@ def build_docks(window) -> None:
     scroll.setWidget(w.controls)
     scroll.setMinimumWidth(w.controls.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
     w.training_dock = _dock(w, "trainingDock", "Training", scroll, L)
-    w.plots_dock = _dock(w, "plotsDock", "Plots", w.plots, R)
     w.plots_dock = _dock(w, "plotsDock", "Plots", _plots_host(w), R)
+    # what the run shows, in words (nnstudio.gui.views.observations): under the plots
+    w.observations_dock = _dock(w, "observationsDock", "Observations", w.observations, R)
+    w.splitDockWidget(w.plots_dock, w.observations_dock, Qt.Orientation.Vertical)
     w.draw_dock = _dock(w, "drawDock", "Draw", _host(w.views["draw"], "drawScroll"), B)
     w.backprop_dock = _dock(w, "backpropDock", "Backprop", _host(w.views["backprop"], "backpropScroll"), B)
     tabs = QtWidgets.QTabWidget()
@@ -145,7 +147,8 @@ def build_docks(window) -> None:
     w.tabifyDockWidget(w.backprop_dock, w.gradient_dock)
     w.tabifyDockWidget(w.gradient_dock, w.evaluation_dock)
     w.draw_dock.raise_()
-    w.docks = [w.training_dock, w.plots_dock, w.draw_dock, w.backprop_dock, w.gradient_dock, w.evaluation_dock]
+    w.docks = [w.training_dock, w.plots_dock, w.observations_dock, w.draw_dock, w.backprop_dock, w.gradient_dock,
+               w.evaluation_dock]
     if w.lessons_view is not None:
         d = w.lessons_dock = _dock(w, "lessonsDock", "Lessons", w.lessons_view, L)
         w.splitDockWidget(d, w.training_dock, Qt.Orientation.Vertical)  # the lesson on top, the controls below
@@ -195,14 +198,23 @@ def apply_default_layout(window, sizes: bool = True) -> None:
 def arrange_for_width(window, width: int) -> None:
     w = window
     B, R = Qt.DockWidgetArea.BottomDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
-    if w.plots_dock.isFloating():
-        w.plots_dock.setFloating(False)
+    obs = w.observations_dock
+    for d in (w.plots_dock, obs):
+        if d.isFloating():
+            d.setFloating(False)
     if width < NARROW_WIDTH:
         if w.dockWidgetArea(w.plots_dock) != B or w.plots_dock not in w.tabifiedDockWidgets(w.draw_dock):
             w.addDockWidget(B, w.plots_dock)
             w.tabifyDockWidget(w.draw_dock, w.plots_dock)
-    elif w.dockWidgetArea(w.plots_dock) != R:
-        w.addDockWidget(R, w.plots_dock)
+        if w.dockWidgetArea(obs) != B or obs not in w.tabifiedDockWidgets(w.plots_dock):
+            w.addDockWidget(B, obs)
+            w.tabifyDockWidget(w.plots_dock, obs)
+    else:
+        if w.dockWidgetArea(w.plots_dock) != R:
+            w.addDockWidget(R, w.plots_dock)
+        if w.dockWidgetArea(obs) != R or obs in w.tabifiedDockWidgets(w.plots_dock):
+            w.addDockWidget(R, obs)
+            w.splitDockWidget(w.plots_dock, obs, Qt.Orientation.Vertical)
 
 
 def apply_default_sizes(window) -> None:
@@ -213,6 +225,8 @@ def apply_default_sizes(window) -> None:
     w.resizeDocks([w.training_dock], [w.training_dock.minimumSizeHint().width()], H)
     if w.dockWidgetArea(w.plots_dock) == Qt.DockWidgetArea.RightDockWidgetArea:
         w.resizeDocks([w.plots_dock], [int(width * 0.26)], H)
+        if w.dockWidgetArea(w.observations_dock) == Qt.DockWidgetArea.RightDockWidgetArea:
+            w.resizeDocks([w.plots_dock, w.observations_dock], [int(height * 0.62), int(height * 0.38)], V)
     # a short window gives the bottom views a little more of its height (the diagram scales down)
     share = 0.40 if height >= 900 else 0.46
     w.resizeDocks([w.draw_dock], [int(height * share)], V)

@@ -25,6 +25,7 @@ from nnstudio.gui.style.palette import app_palette, apply_theme
 from nnstudio.gui.tasks import QtRunner
 from nnstudio.gui.training.controls import FOLDER_ITEM, TrainingActions, TrainingControls, parse_sizes
 from nnstudio.gui.views.lessons import LessonsView
+from nnstudio.gui.views.observations import ObservationsFeed
 from nnstudio.gui.views.plots import PlotsPanel
 from nnstudio.gui.views.timeline import CostProbe, TimelineBar
 from nnstudio.gui.window import docks
@@ -84,6 +85,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.plots = PlotsPanel()
         self.timeline_bar = TimelineBar(s)  # (under the plots: any mini-batch of the run, nnstudio.session.timeline)
         self.views = docks.build_views(load_views, view_factories or {})
+        self.observations = ObservationsFeed(s)  # (what the run shows, in words: nnstudio.session.commentary)
         self.lessons_view = LessonsView(self) if load_views else None
         self.lessons_dock = None
         docks.build_docks(self)
@@ -165,6 +167,8 @@ class MainWindow(QtWidgets.QMainWindow):
         ev.network.connect(self._on_network)
         ev.message.connect(self._on_message)
         ev.synced.connect(self.workerSynced.emit)
+        ev.observation.connect(self._on_observation)
+        self.observations.viewRequested.connect(self.show_view)
         for v in self.views.values():
             if hasattr(v, "inputRequested"):
                 v.inputRequested.connect(s.set_input)
@@ -187,6 +191,11 @@ class MainWindow(QtWidgets.QMainWindow):
             self.statusBar().showMessage(str(e), 10000)
             return False
         return True
+
+    def _on_observation(self, obs) -> None:
+        d = self.observations_dock
+        if obs is not None and (d.isHidden() or d.visibleRegion().isEmpty()):  # (the feed is not on screen)
+            self.statusBar().showMessage(f"{obs.title} (more in View ▸ Observations)", 10000)
 
     def _architecture_edited(self) -> None:
         c = self.controls
