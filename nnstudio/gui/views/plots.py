@@ -111,8 +111,11 @@ class PlotsPanel(QtWidgets.QWidget):
         self.smooth_curve = cp.plot(name="moving mean")
         self.epoch_curve = cp.plot(name="epoch mean")
         ap = self.accuracy_plot.getPlotItem()
-        ap.setLabel("left", "test accuracy", units="%")
+        ap.setLabel("left", "test accuracy (%)")
         self.accuracy_curve = ap.plot(symbol="o", symbolSize=6)
+        # a short plot gets a shorter y label (the readout above it names the quantity in full)
+        for pi, labels in ((cp, ("cost",)), (ap, ("test accuracy (%)", "accuracy (%)", "%"))):
+            pi.vb.sigResized.connect(lambda _vb, pi=pi, labels=labels: self._fit_y_label(pi, labels))
         # The panel keeps both plots fitted to the data itself (one range change, one repaint
         # per frame; pyqtgraph's own auto-range repaints two or three times per update).  Once
         # the user zooms or pans a plot it stays put until "Reset view".
@@ -207,6 +210,17 @@ class PlotsPanel(QtWidgets.QWidget):
         self.legend_label.setText("&nbsp;&nbsp; ".join((swatch(raw, "each mini-batch", 1), swatch(blue, "moving mean", 2),
                                                          swatch(accent, "epoch mean", 3))))
         self._drawn_version = -1
+
+    @staticmethod
+    def _fit_y_label(pi, labels) -> None:
+        """The longest of ``labels`` whose vertical text fits the plot's height (pyqtgraph would
+        cut it at both ends: "test accurac")."""
+        axis = pi.getAxis("left")
+        room = pi.vb.height() - 4
+        fm = QtGui.QFontMetrics(axis.label.font())
+        text = next((t for t in labels if fm.horizontalAdvance(t) <= room), labels[-1])
+        if text != axis.labelText:
+            axis.setLabel(text)
 
     def set_fast(self, fast: bool) -> None:
         """While training goes faster than the display, draw the bold curves without antialiasing

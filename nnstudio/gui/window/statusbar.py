@@ -52,14 +52,21 @@ class StatusBar(QtWidgets.QStatusBar):
             lab.setProperty("statusField", True)
             self.addPermanentWidget(lab)
             self.labels[key] = lab
-        self.messageChanged.connect(lambda text: text or self.setToolTip(""))
+        self._message = ""  # the message in full (shown fitted to the room left: showMessage)
+        self._message_timer = QtCore.QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.timeout.connect(self.clearMessage)
+        self.messageChanged.connect(self._message_changed)
         self._version = -1
         self._rate = (0.0, 0, 0.0)  # (time, examples seen, examples/s)
         self.refresh(force=True)
 
     def _set(self, lab: QtWidgets.QLabel, text: str) -> None:
         if lab.text() != text:
+            wide = lab.sizeHint().width()
             lab.setText(text)
+            if self._message and lab.sizeHint().width() != wide:  # (the room left for the message changed)
+                self._show_fitted()
 
     def refresh(self, force: bool = False) -> None:
         """Show the session's state (cheap when nothing changed)."""
@@ -95,7 +102,17 @@ class StatusBar(QtWidgets.QStatusBar):
 
     def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 (Qt's name)
         """A message longer than the room left of the fields ends at a word with "…" (Qt would cut it
-        mid-word at the first field); the whole of it is the status bar's tooltip while it shows."""
+        mid-word at the first field), again whenever the bar's width changes; the whole of it is the
+        status bar's tooltip while it shows."""
+        self._message = text
+        self._show_fitted()
+        if timeout > 0:
+            self._message_timer.start(timeout)
+        else:
+            self._message_timer.stop()
+
+    def _show_fitted(self) -> None:
+        text = self._message
         room = self.message_room()
         fm = self.fontMetrics()
         shown = text
@@ -107,15 +124,22 @@ class StatusBar(QtWidgets.QStatusBar):
             if fm.horizontalAdvance(shown) > room:
                 shown = fm.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, room)
         self.setToolTip(text if shown != text else "")
-        super().showMessage(shown, timeout)
+        if shown != self.currentMessage():
+            super().showMessage(shown)
 
     def message_room(self) -> int:
-        """Pixels a message can take: from the left edge to the first field shown (0: not laid out)."""
-        lefts = [w.geometry().left() for w in self.findChildren(QtWidgets.QWidget)
-                 if w.parent() is self and w.isVisible() and w.geometry().left() > 0]
-        if not lefts:
-            return max(0, self.width() - 16)
-        return max(0, min(lefts) - 2 * self.fontMetrics().horizontalAdvance(" ") - 8)
+        """Pixels a message can take: the bar's width less the fields that are not hidden (from
+        their size hints: right at launch, before the bar's first layout, too)."""
+        fields = [w for w in self.findChildren(QtWidgets.QWidget) if w.parent() is self and not w.isHidden()]
+        spacing = max(0, self.layout().spacing()) if self.layout() is not None else 6
+        used = sum(max(w.sizeHint().width(), w.minimumWidth()) + spacing + 4 for w in fields)
+        return max(0, self.width() - used - 2 * self.fontMetrics().horizontalAdvance(" ") - 12)
+
+    def _message_changed(self, text: str) -> None:
+        if not text:  # (cleared: by its timeout, by Qt when a menu item's tip came and went, or by a caller)
+            self._message = ""
+            self._message_timer.stop()
+            self.setToolTip("")
 
     def resizeEvent(self, ev) -> None:
         """A narrow window keeps the message readable: the least needed fields step aside first."""
@@ -123,6 +147,8 @@ class StatusBar(QtWidgets.QStatusBar):
         width = self.width()
         for key, below in (("speed", 1350), ("examples", 1350), ("lr", 1100)):
             self.labels[key].setVisible(width >= below)
+        if self._message and self.currentMessage():
+            self._show_fitted()
 
     def restart(self) -> None:
         self._rate = (time.perf_counter(), 0, 0.0)

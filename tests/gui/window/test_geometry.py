@@ -79,6 +79,14 @@ def test_plot_ticks_stay_short_and_never_touch(qtbot):
     assert len(rects) >= 2
     for a, b in zip(rects, rects[1:]):
         assert not a.intersects(b), [t for _r, _f, t in specs[2]]
+    # a short plot's y label is shortened, never cut ("test accurac")
+    for plot_widget in (panel.cost_plot, panel.accuracy_plot):
+        pi = plot_widget.getPlotItem()
+        text = pi.getAxis("left").labelText
+        assert QtGui.QFontMetrics(pi.getAxis("left").label.font()).horizontalAdvance(text) <= pi.vb.height()
+    panel.resize(300, 900)
+    qtbot.wait(50)
+    assert panel.accuracy_plot.getPlotItem().getAxis("left").labelText == "test accuracy (%)"
     # the legend is a line of text above the plot, never a box over the newest data
     assert panel.cost_plot.getPlotItem().legend is None
     assert "moving mean" in panel.legend_label.text()
