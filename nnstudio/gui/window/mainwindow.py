@@ -36,6 +36,7 @@ from nnstudio.gui.window.runs import Runs
 from nnstudio.gui.window.settings import APP_NAME, STATE_VERSION, cannot_save, make_settings, read
 from nnstudio.gui.window.statusbar import StatusBar
 from nnstudio.session import Session, SessionError
+from nnstudio.session.edits import EditError
 from nnstudio.training.loop import SPEEDS, WATCH
 from nnstudio.training.workers import make_worker
 
@@ -169,6 +170,7 @@ class MainWindow(QtWidgets.QMainWindow):
         ev.synced.connect(self.workerSynced.emit)
         ev.observation.connect(self._on_observation)
         self.observations.viewRequested.connect(self.show_view)
+        ev.edit.connect(self._on_edit)
         for v in self.views.values():
             if hasattr(v, "inputRequested"):
                 v.inputRequested.connect(s.set_input)
@@ -178,6 +180,9 @@ class MainWindow(QtWidgets.QMainWindow):
                 v.stepApplied.connect(lambda net: s.adopt(net, "explorer step"))
             if hasattr(v, "undoRequested"):
                 v.undoRequested.connect(s.undo)
+            if hasattr(v, "neuronEditRequested"):  # the inspector's hand edits of a neuron
+                v.neuronEditRequested.connect(self._edit_neuron)
+                v.neuronEditReset.connect(s.reset_neuron_edit)
             if hasattr(v, "learningRateEdited"):
                 v.learningRateEdited.connect(lambda eta: self._command(s.set_learning_rate, eta))
             if hasattr(v, "set_studio_learning_rate"):
@@ -191,6 +196,18 @@ class MainWindow(QtWidgets.QMainWindow):
             self.statusBar().showMessage(str(e), 10000)
             return False
         return True
+
+    def _edit_neuron(self, layer: int, index: int, changes: dict) -> None:
+        try:
+            self.session.edit_neuron(layer, index, **changes)
+        except EditError as e:
+            self.statusBar().showMessage(str(e), 8000)
+
+    def _on_edit(self, state) -> None:
+        for v in self.studio_views():
+            if hasattr(v, "set_neuron_edit"):
+                v.set_neuron_edit(state)
+        self.undo_action.setEnabled(self.session.can_undo)
 
     def _on_observation(self, obs) -> None:
         d = self.observations_dock

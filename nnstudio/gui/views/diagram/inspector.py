@@ -6,18 +6,26 @@ neuron "looks for", as in the videos); for other neurons a bar chart, one bar pe
 incoming weight.  Its bias, weighted sum z and activation a for the current input are
 shown, and a bar chart of its activation over each example of the mini-batch just stepped
 (click a bar to make that example the current input).  It follows the network live.
+
+Hands on (:mod:`.editing`): drag the neuron's bias, scale its incoming weights or switch it off
+(requests the window sends to the session), with the test accuracy before and after; and *which
+neurons matter*: the test accuracy with each neuron of its layer switched off (click a bar to
+inspect that neuron).  Both are computed off the GUI thread.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from nnstudio.components.ablation import hidden_layer
 from nnstudio.components.diagram import MIN_TEXT_PX, DiagramModel, brightness, describe_neuron, image_side
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from nnstudio.gui.style import theme
 from nnstudio.gui.style.paint import pixel_font, qcolor, signed_qimage
 from nnstudio.gui.views.base import StudioView
+from nnstudio.gui.views.diagram.editing import AblationChart, EditPanel, NeuronNumbers
 from nnstudio.gui.views.diagram.style import TOOLBAR_STYLE
+from nnstudio.session.edits import NeuronEdit
 from nnstudio.session.model import InputExample
 
 
@@ -226,6 +234,12 @@ class NeuronInspector(StudioView):
 
     title = "Neuron"
     neuronChanged = Signal(int, int)
+    #: (layer, index, {"bias_shift" | "weight_scale" | "off": value}): edit this neuron (Session.edit_neuron)
+    neuronEditRequested = Signal(int, int, object)
+    #: put the neuron back as it was before the edit (Session.reset_neuron_edit)
+    neuronEditReset = Signal()
+    #: inspect another neuron (a bar of "which neurons matter" was clicked)
+    neuronRequested = Signal(int, int)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -237,6 +251,9 @@ class NeuronInspector(StudioView):
         self.index: int | None = None
         self._model = DiagramModel()
         self._batch_idx = None
+        self.edit_state = None  # the session's hand edit in progress (EditState), as the window last said
+        self._accuracy = None  # (network, accuracy, accuracy before the edit) of the last answer
+        self._ablation_layer = None  # the layer the ablation chart shows
 
         self.header = QtWidgets.QLabel("Click a neuron in the diagram")
         self.header.setFont(pixel_font(17, bold=True))
@@ -260,20 +277,36 @@ class NeuronInspector(StudioView):
         self.batch_chart = BarChart(symmetric=False)
         self.batch_note = QtWidgets.QLabel("")
         self.batch_note.setWordWrap(True)
+        self.edit_panel = EditPanel()
+        self.numbers = NeuronNumbers(self)
+        self.ablation_chart = AblationChart()
+        self.ablation_note = QtWidgets.QLabel("")
+        self.ablation_note.setWordWrap(True)
+        self.bottom_tabs = QtWidgets.QTabWidget()
+        self.bottom_tabs.setObjectName("inspectorTabs")
+        self.bottom_tabs.setDocumentMode(True)
+        for title, widgets in (("Mini-batch", (self.batch_title, self.batch_chart, self.batch_note)),
+                               ("Which neurons matter", (self.ablation_note, self.ablation_chart))):
+            page = QtWidgets.QWidget()
+            pl = QtWidgets.QVBoxLayout(page)
+            pl.setContentsMargins(0, 4, 0, 0)
+            for w in widgets:
+                pl.addWidget(w, 1 if isinstance(w, (BarChart, AblationChart)) else 0)
+            self.bottom_tabs.addTab(page, title)
 
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(12, 10, 12, 10)
         lay.addWidget(self.header)
         lay.addWidget(self.values)
+        lay.addSpacing(4)
+        lay.addWidget(self.edit_panel)
         lay.addSpacing(6)
         lay.addWidget(self.weights_title)
         lay.addWidget(self.times_input)
         lay.addWidget(self.stack, 3)
         lay.addWidget(self.weights_note)
         lay.addSpacing(6)
-        lay.addWidget(self.batch_title)
-        lay.addWidget(self.batch_chart, 2)
-        lay.addWidget(self.batch_note)
+        lay.addWidget(self.bottom_tabs, 2)
         self.setAutoFillBackground(True)
         pal = self.palette()
         pal.setColor(QtGui.QPalette.ColorRole.Window, qcolor(theme.BACKGROUND))
@@ -282,6 +315,12 @@ class NeuronInspector(StudioView):
         self.setStyleSheet(TOOLBAR_STYLE)
         self.times_input.toggled.connect(lambda _b: self.refresh())
         self.batch_chart.barClicked.connect(self._batch_bar_clicked)
+        self.edit_panel.editRequested.connect(self._edit_requested)
+        self.edit_panel.resetRequested.connect(self.neuronEditReset)
+        self.ablation_chart.barClicked.connect(lambda i: self.neuronRequested.emit(self.layer, i))
+        self.bottom_tabs.currentChanged.connect(lambda _i: self._refresh_numbers())
+        self.numbers.accuracyReady.connect(self._accuracy_ready)
+        self.numbers.ablationReady.connect(self._ablation_ready)
         self.refresh()
 
     # ------------------------------------------------------------------ protocol
@@ -296,7 +335,17 @@ class NeuronInspector(StudioView):
 
     def set_dataset(self, dataset) -> None:
         self.dataset = dataset
+        self.numbers.forget()
+        self._accuracy = None
         self.refresh()
+
+    def set_neuron_edit(self, state) -> None:
+        """The session's hand edit in progress (an EditState), or None."""
+        self.edit_state = state
+        self._refresh_edit()
+
+    def shutdown(self) -> None:
+        self.numbers.shutdown()
 
     def set_neuron(self, layer: int, index: int) -> None:
         self.layer, self.index = int(layer), int(index)
@@ -319,6 +368,8 @@ class NeuronInspector(StudioView):
             self.batch_chart.set_message("")
             self.weights_note.setText("")
             self.batch_note.setText("")
+            self._refresh_edit()
+            self.ablation_chart.set_message("no neuron selected")
             return
         m = self._model
         m.set_network(net)
@@ -343,6 +394,8 @@ class NeuronInspector(StudioView):
             )
         self._refresh_weights(m, l, j)
         self._refresh_batch(l, j)
+        self._refresh_edit()
+        self._refresh_numbers()
 
     def _refresh_weights(self, m, l, j) -> None:
         net = self.network
@@ -438,6 +491,97 @@ class NeuronInspector(StudioView):
                           f"mini-batch {i + 1}/{len(idx)} · train #{k}", k, "train",
                           extra={"batch_position": i, "batch_step": self.snapshot.step})
         self.inputRequested.emit(ex)
+
+    # ------------------------------------------------------------------ hands on: edits and which neurons matter
+    def current_edit(self):
+        """The session's edit of this neuron in progress, or None."""
+        st = self.edit_state
+        if st is None or self.layer is None or (st.edit.layer, st.edit.index) != (self.layer, self.index):
+            return None
+        return st
+
+    def showEvent(self, e) -> None:
+        super().showEvent(e)
+        self._refresh_numbers()
+
+    def _edit_requested(self, changes: dict) -> None:
+        if self.network is not None and self.layer is not None:
+            self.neuronEditRequested.emit(self.layer, self.index, changes)
+
+    def _refresh_edit(self) -> None:
+        net, l = self.network, self.layer
+        if net is None or l is None or l >= len(net.sizes) or self.index >= net.sizes[l]:
+            self.edit_panel.set_edit(None, None)
+            self.edit_panel.set_accuracy("")
+            return
+        st = self.current_edit()
+        edit = st.edit if st is not None else NeuronEdit(l, self.index)
+        self.edit_panel.set_edit(net, edit, float(net.biases[l - 1][self.index]) if l > 0 else None)
+        self._show_accuracy()
+
+    def _test_split(self):
+        ds, net = self.dataset, self.network
+        x = getattr(ds, "test_x", None)
+        return None if x is None or net is None or x.shape[1] != net.sizes[0] else ds
+
+    def _refresh_numbers(self) -> None:
+        net, ds = self.network, self._test_split()
+        if net is None or self.layer is None or ds is None or not self.isVisible():
+            if ds is None:
+                self.ablation_chart.set_message("no test images: the dataset has none, or is still loading")
+            return
+        st = self.current_edit()
+        self.numbers.request_accuracy(net, None if st is None else st.base, ds)
+        if not hidden_layer(net.sizes, self.layer):
+            self._ablation_layer = None
+            self.ablation_chart.set_message(
+                "Only a hidden neuron can be switched off: pick one of a hidden layer to see which of its "
+                "layer's neurons matter.")
+            return
+        if self._ablation_layer == self.layer and self.ablation_chart.highlight != self.index:
+            self.ablation_chart.highlight = self.index
+            self.ablation_chart.update()
+        if self.bottom_tabs.currentIndex() == 1:
+            self.numbers.request_ablation(net, self.layer, ds)
+
+    def _show_accuracy(self) -> None:
+        a, ds = self._accuracy, self._test_split()
+        if ds is None:
+            self.edit_panel.set_accuracy("")
+            return
+        n = f"{len(ds.test_labels):,} test images"
+        if a is None:
+            self.edit_panel.set_accuracy(f"Test accuracy: measuring on {n}…")
+            return
+        _net, acc, base_acc = a
+        if self.current_edit() is not None and base_acc is not None:
+            self.edit_panel.set_accuracy(
+                f"Test accuracy {100 * base_acc:.1f} % → <b>{100 * acc:.1f} %</b> with this edit "
+                f"({points(acc - base_acc)}, all {n})")
+        else:
+            self.edit_panel.set_accuracy(f"Test accuracy <b>{100 * acc:.1f} %</b> (all {n})")
+
+    def _accuracy_ready(self, network, acc: float, base_acc) -> None:
+        self._accuracy = (network, acc, base_acc)
+        self._show_accuracy()
+
+    def _ablation_ready(self, network, layer: int, values, full: float) -> None:
+        if layer != self.layer:
+            return
+        self._ablation_layer = layer
+        self.ablation_chart.set_data(values, full, self.index)
+        drops = full - np.asarray(values)
+        k, j = int(np.argmax(drops)), self.index
+        self.ablation_note.setText(
+            f"Test accuracy with each neuron of hidden layer {layer} switched off, one at a time (dashed line: all "
+            f"on, {100 * full:.1f} %). The lower its bar, the more that neuron matters: neuron {k} the most "
+            f"({-100 * drops[k]:+.1f} points), this one {points(-drops[j])}. Click a bar to inspect that neuron.")
+
+
+def points(d: float) -> str:
+    """An accuracy change as percentage points: "−2.9 points", "no change"."""
+    p = round(100 * float(d), 1)
+    return "no change" if p == 0 else f"{p:+.1f} points".replace("-", "−")
 
 
 class InspectorDialog(QtWidgets.QDialog):

@@ -32,6 +32,9 @@ class DiagramView(StudioView):
     title = "Network"
     neuronSelected = Signal(int, int)
     neuronHovered = Signal(int, int)
+    #: the inspector's hand edits: (layer, index, changes) for Session.edit_neuron, and Reset
+    neuronEditRequested = Signal(int, int, object)
+    neuronEditReset = Signal()
 
     def __init__(self, parent=None, *, open_inspector: bool = True):
         super().__init__(parent)
@@ -41,6 +44,7 @@ class DiagramView(StudioView):
         self.dataset = None
         self._batch_pos = 0
         self._inspector_dialog = None
+        self._edit_state = None  # the session's hand edit in progress, for the inspector
 
         self.canvas = DiagramCanvas(self)
         bar = QtWidgets.QHBoxLayout()
@@ -202,14 +206,29 @@ class DiagramView(StudioView):
             self._inspector_dialog = InspectorDialog(self.window())
             self._inspector_dialog.inspector.inputRequested.connect(self.inputRequested)
             self._inspector_dialog.inspector.inputRequested.connect(self.set_input)
+            ins = self._inspector_dialog.inspector
+            ins.neuronEditRequested.connect(self.neuronEditRequested)
+            ins.neuronEditReset.connect(self.neuronEditReset)
+            ins.neuronRequested.connect(lambda l, i: self.select_neuron(l, i, inspect=True))
         ins = self._inspector_dialog.inspector
         ins.set_dataset(self.dataset)
         ins.set_snapshot(self.snapshot)
         ins.set_input(self.example)
+        ins.set_neuron_edit(self._edit_state)
         ins.set_neuron(layer, index)
         self._inspector_dialog.show()
         self._inspector_dialog.raise_()
         return self._inspector_dialog
+
+    def set_neuron_edit(self, state) -> None:
+        """The session's hand edit of a neuron in progress (EditState or None), for the inspector."""
+        self._edit_state = state
+        if self._inspector_dialog is not None:
+            self._inspector_dialog.inspector.set_neuron_edit(state)
+
+    def shutdown(self) -> None:
+        if self._inspector_dialog is not None:
+            self._inspector_dialog.inspector.shutdown()
 
     @property
     def inspector(self):
