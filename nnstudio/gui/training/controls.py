@@ -224,6 +224,7 @@ class TrainingControls(QtWidgets.QWidget):
     speedChanged = Signal(float)  # mini-batches per second, 0 = full speed
     architectureEdited = Signal()  # layer sizes, activation, cost, initialisation or seed
     datasetChosen = Signal(str)  # a dataset name, a folder path, or FOLDER_ITEM
+    mixInChanged = Signal(bool)  # train on my digits too (the drawings taught on the pad)
 
     def __init__(self, actions: TrainingActions, parent=None):
         super().__init__(parent)
@@ -390,6 +391,17 @@ class TrainingControls(QtWidgets.QWidget):
         self.dataset_info.setProperty("muted", True)
         self.dataset_info.setWordWrap(True)
         form.addRow("", self.dataset_info)
+        self.mix_in_check = QtWidgets.QCheckBox("Mix in my digits (0)")
+        self.mix_in_check.setObjectName("mixInMyDigitsCheck")
+        self.mix_in_check.setToolTip("Train on the digits you taught on the pad too (\"my digits\"), each repeated "
+                                     "so that they make up about 1 % of the training set")
+        self.mix_in_check.toggled.connect(self.mixInChanged)
+        form.addRow("", self.mix_in_check)
+        self.my_digits_info = QtWidgets.QLabel()
+        self.my_digits_info.setObjectName("myDigitsInfo")
+        self.my_digits_info.setProperty("muted", True)
+        self.my_digits_info.setWordWrap(True)
+        form.addRow("", self.my_digits_info)
         lay.addWidget(data)
         lay.addStretch(1)
         keys = QtWidgets.QLabel(
@@ -551,6 +563,15 @@ class TrainingControls(QtWidgets.QWidget):
         self.network_note.setVisible(bool(text))
 
     # ------------------------------------------------------------------ datasets
+    def show_my_digits(self, count: int, mix_in: bool, note: str) -> None:
+        """How many digits of their own the user kept, whether training mixes them in, and a line about it."""
+        box = self.mix_in_check
+        box.blockSignals(True)
+        box.setText(f"Mix in my digits ({count:,})")
+        box.setChecked(mix_in)
+        box.blockSignals(False)
+        self.my_digits_info.setText(note)
+
     def _dataset_activated(self, i: int) -> None:
         self.datasetChosen.emit(str(self.dataset_input.itemData(i)))
 

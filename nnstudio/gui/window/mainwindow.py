@@ -154,6 +154,7 @@ class MainWindow(QtWidgets.QMainWindow):
         c.speedChanged.connect(lambda v: self._command(s.set_speed, v))
         c.architectureEdited.connect(self._architecture_edited)
         c.datasetChosen.connect(self._dataset_chosen)
+        c.mixInChanged.connect(lambda on: s.teacher.set_mix_in(on))
         ev = s.events
         ev.dataset.connect(self._on_dataset)
         ev.loading.connect(self._on_loading)
@@ -168,6 +169,9 @@ class MainWindow(QtWidgets.QMainWindow):
         ev.network.connect(self._on_network)
         ev.message.connect(self._on_message)
         ev.synced.connect(self.workerSynced.emit)
+        ev.taught.connect(self._on_taught)
+        ev.my_digits.connect(self._on_my_digits)
+        ev.restarted.connect(lambda gen: self._on_my_digits(s.teacher.my_digits))  # (a run takes them in)
         ev.observation.connect(self._on_observation)
         self.observations.viewRequested.connect(self.show_view)
         ev.edit.connect(self._on_edit)
@@ -180,6 +184,13 @@ class MainWindow(QtWidgets.QMainWindow):
                 v.stepApplied.connect(lambda net: s.adopt(net, "explorer step"))
             if hasattr(v, "undoRequested"):
                 v.undoRequested.connect(s.undo)
+            if hasattr(v, "teachRequested"):  # the pad: one teaching step on the drawing (nnstudio.session.teach)
+                v.teachRequested.connect(lambda pixels, label, alone: s.teacher.teach(pixels, label, alone))
+            if hasattr(v, "nudgesRequested"):
+                v.nudgesRequested.connect(self.show_nudges)
+            if hasattr(v, "myDigitRelabelled"):  # the dataset browser's "my digits"
+                v.myDigitRelabelled.connect(s.teacher.relabel)
+                v.myDigitDeleted.connect(s.teacher.delete)
             if hasattr(v, "neuronEditRequested"):  # the inspector's hand edits of a neuron
                 v.neuronEditRequested.connect(self._edit_neuron)
                 v.neuronEditReset.connect(s.reset_neuron_edit)
@@ -305,6 +316,26 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_network(self, _snap) -> None:
         self.undo_action.setEnabled(self.session.can_undo)
+
+    def _on_taught(self, result) -> None:
+        for v in self.studio_views():
+            if hasattr(v, "set_taught"):
+                v.set_taught(result)
+        self.undo_action.setEnabled(self.session.can_undo)
+
+    def _on_my_digits(self, digits) -> None:
+        t = self.session.teacher
+        self.controls.show_my_digits(len(digits), t.mix_in, t.mix_note())
+        for v in self.studio_views():
+            if hasattr(v, "set_my_digits"):
+                v.set_my_digits(digits, str(t.path or ""))
+
+    def show_nudges(self) -> None:
+        """The explorer's desired nudges of the current example, every neuron (the pad's Nudges ▸)."""
+        self.show_view("backprop")
+        v = self.views.get("backprop")
+        if hasattr(v, "show_tab"):
+            v.show_tab("all neurons")
 
     def _on_hyper(self, name: str, value) -> None:
         c = self.controls
@@ -559,6 +590,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 "init": read(st, "net/init", "scaled", str),
                 "seed": read(st, "net/seed", 0, int, 0, 2**31 - 1, refused)}
         s.restore(hyper=hyper, architecture=arch)
+        s.teacher.mix_in = read(st, "data/mix_in_my_digits", False, bool)
         self.controls.set_hyper(**{k: v for k, v in s.hyper.items() if k != "speed"})
         self.controls.set_speed(s.hyper["speed"])
         self.controls.set_architecture(**s.architecture)
@@ -591,6 +623,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if s.dataset_key:
             st.setValue("data/dataset", s.dataset_key)
         st.setValue("plots/x_mode", self.plots.x_mode)
+        st.setValue("data/mix_in_my_digits", s.teacher.mix_in)
         st.sync()
 
     # ================================================================== starting

@@ -4,7 +4,8 @@
 * :class:`MistakesPage`: every misclassified example, sortable and filtered by true digit;
 * :class:`NeuronsPage`: what each neuron responds to (its weights, or the input that maximises it);
 * :class:`NoisePage`: noise, a blank image, a solid square: the network still answers;
-* :class:`BrowserPage`: the dataset page by page, and the average digit per class.
+* :class:`BrowserPage`: the dataset page by page, and the average digit per class; and "my digits", the
+  drawings the user taught on the pad, to review, relabel and delete (:class:`MyDigitsBox`).
 
 They show a :class:`_Result` (an analysis and what it was computed for) and report clicks as
 signals; :class:`~nnstudio.gui.views.evaluation.view.EvaluationView` computes and wires them.
@@ -12,6 +13,7 @@ signals; :class:`~nnstudio.gui.views.evaluation.view.EvaluationView` computes an
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +35,7 @@ from nnstudio.gui.qt import QtCore, QtWidgets, Qt, Signal
 
 SPLITS = ("test", "train")
 _SPLIT_WORDS = {"test": "test", "train": "training"}
+MINE = "mine"  #: the dataset browser's third choice: the user's own digits
 
 
 def _muted(text: str = "", size: str = "9pt") -> QtWidgets.QLabel:
@@ -520,8 +523,59 @@ class NoisePage(QtWidgets.QWidget):
         self.pixelsClicked.emit(r.pixels.copy(), f"noise test: {r.name}")
 
 
+class MyDigitsBox(QtWidgets.QWidget):
+    """Above the gallery of my digits: where they are kept, and the selected one: relabel it, delete it."""
+
+    relabelled = Signal(int, int)  # digit id, new label
+    deleted = Signal(int)  # digit id
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.title = QtWidgets.QLabel("My digits")
+        self.title.setStyleSheet(f"color: {theme.TEXT}; font-size: 11pt; font-weight: 600;")
+        self.note = _muted("")
+        self.selected_label = QtWidgets.QLabel("")
+        self.selected_label.setObjectName("myDigitSelected")
+        self.label_combo = QtWidgets.QComboBox()
+        self.label_combo.setObjectName("myDigitLabelCombo")
+        self.label_combo.addItems([str(d) for d in range(10)])
+        self.label_combo.setToolTip("What this drawing is: choose another digit to relabel it")
+        self.label_combo.activated.connect(lambda i: self._selected is not None and self.relabelled.emit(self._selected, i))
+        self.delete_button = QtWidgets.QPushButton("Delete")
+        self.delete_button.setObjectName("myDigitDeleteButton")
+        self.delete_button.setToolTip("Remove this drawing from my digits (the network keeps what it learned from it)")
+        self.delete_button.clicked.connect(lambda: self._selected is not None and self.deleted.emit(self._selected))
+        head = QtWidgets.QHBoxLayout()
+        head.addWidget(self.title)
+        head.addWidget(self.note, 1)
+        edit = QtWidgets.QHBoxLayout()
+        edit.addWidget(self.selected_label)
+        edit.addWidget(self.label_combo)
+        edit.addWidget(self.delete_button)
+        edit.addStretch(1)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(head)
+        lay.addLayout(edit)
+        self._selected: int | None = None
+        self.select(None)
+
+    @property
+    def selected(self) -> int | None:
+        return self._selected
+
+    def select(self, digit_id: int | None, label: int | None = None) -> None:
+        self._selected = digit_id
+        on = digit_id is not None
+        self.selected_label.setText(f"#{digit_id} is a" if on else "Click a digit to review it")
+        self.label_combo.setVisible(on)
+        self.delete_button.setVisible(on)
+        if on and label is not None:
+            self.label_combo.setCurrentIndex(int(label))
+
+
 class BrowserPage(QtWidgets.QWidget):
-    exampleClicked = Signal(str, int)  # split, index
+    exampleClicked = Signal(str, int)  # split, index (for my digits: the digit's id)
     pixelsClicked = Signal(object, str, object)  # pixels, source, label
 
     PER_PAGE = 96
@@ -535,7 +589,12 @@ class BrowserPage(QtWidgets.QWidget):
         self.averages.set_fit_height()  # (every class on screen: more rows when narrow)
         self.averages.itemClicked.connect(self._on_average)
         self.split_combo = QtWidgets.QComboBox()
-        self.split_combo.addItems(["test set", "training set"])
+        self.split_combo.addItems(["test set", "training set", "my digits (0)"])
+        self.split_combo.setItemData(2, "the digits you taught on the drawing pad", Qt.ItemDataRole.ToolTipRole)
+        self.mine = MyDigitsBox()
+        self.mine.hide()
+        self._my_digits = None  # the session's MyDigits (it never changes: a new one comes instead)
+        self._my_path = ""
         self.class_combo = QtWidgets.QComboBox()
         self.prev_button = QtWidgets.QToolButton()
         self.prev_button.setText("◀")
@@ -545,7 +604,7 @@ class BrowserPage(QtWidgets.QWidget):
         self.next_button.setToolTip("next page")
         self.page_label = QtWidgets.QLabel()
         self.gallery = ThumbnailGallery(scale=2, min_text_width=48)
-        self.gallery.itemClicked.connect(lambda i: self.exampleClicked.emit(self.split, self.gallery.items()[i].key))
+        self.gallery.itemClicked.connect(self._on_item)
         self.split_combo.currentIndexChanged.connect(lambda _: self._reset())
         self.class_combo.currentIndexChanged.connect(lambda _: self._go(0))
         self.prev_button.clicked.connect(lambda: self._go(self.page - 1))
@@ -564,6 +623,7 @@ class BrowserPage(QtWidgets.QWidget):
         head.addWidget(self.avg_note, 1)
         lay.addLayout(head)
         lay.addWidget(self.averages)
+        lay.addWidget(self.mine)
         lay.addLayout(nav)
         lay.addWidget(self.gallery, 1)
         self._dataset = None
@@ -575,7 +635,32 @@ class BrowserPage(QtWidgets.QWidget):
 
     @property
     def split(self) -> str:
-        return SPLITS[self.split_combo.currentIndex()]
+        """"test", "train" or MINE (my digits)."""
+        i = self.split_combo.currentIndex()
+        return SPLITS[i] if i < len(SPLITS) else MINE
+
+    @property
+    def my_digits(self):
+        return self._my_digits
+
+    def set_my_digits(self, digits, path: str = "") -> None:
+        """The user's digits (the session's MyDigits) and the file they are kept in."""
+        self._my_digits, self._my_path = digits, path
+        self.split_combo.setItemText(2, f"my digits ({len(digits):,})")
+        if self.split == MINE:
+            sel = self.mine.selected
+            if sel is not None and sel not in digits.ids:
+                self.mine.select(None)
+            elif sel is not None:
+                self.mine.select(sel, int(digits.labels[digits.index_of(sel)]))
+            self._go(self.page, keep_scroll=True)
+
+    def _on_item(self, i: int) -> None:
+        key = self.gallery.items()[i].key
+        if self.split == MINE and self._my_digits is not None and key in self._my_digits.ids:
+            self.mine.select(key, int(self._my_digits.labels[self._my_digits.index_of(key)]))
+            self.gallery.set_selected(i)
+        self.exampleClicked.emit(self.split, key)
 
     @property
     def n_pages(self) -> int:
@@ -602,6 +687,8 @@ class BrowserPage(QtWidgets.QWidget):
 
     def set_network(self, network) -> None:
         self._network = network
+        if self.split == MINE:
+            self._go(self.page, keep_scroll=True)  # (the network's readings of my digits)
 
     def show_result(self, res: _Result | None) -> None:
         self._result = res
@@ -611,12 +698,19 @@ class BrowserPage(QtWidgets.QWidget):
         self._go(self.page, keep_scroll=True)
 
     def _reset(self) -> None:
+        mine = self.split == MINE
+        for w in (self.avg_label, self.avg_note, self.averages):
+            w.setVisible(not mine)
+        self.mine.setVisible(mine)
+        self.mine.select(None)
         self._fill_averages()
         self._go(0)
 
     def _fill_averages(self) -> None:
         ds = self._dataset
         avg = self._averages.get(self.split)
+        if self.split == MINE:
+            return
         if ds is None or avg is None:
             self.averages.set_items([])
             self.averages.set_placeholder("computing…" if ds is not None else "no dataset")
@@ -644,6 +738,9 @@ class BrowserPage(QtWidgets.QWidget):
 
     def _go(self, page: int, keep_scroll: bool = False) -> None:
         ds = self._dataset
+        if self.split == MINE:
+            self._go_mine(page, keep_scroll)
+            return
         if ds is None:
             self._indices = np.zeros(0, dtype=np.intp)
             self.gallery.set_items([])
@@ -652,8 +749,7 @@ class BrowserPage(QtWidgets.QWidget):
         images, labels = _split_images(ds, self.split)
         k = self.class_combo.currentIndex() - 1
         self._indices = class_indices(labels, None if k < 0 else k)
-        self.page = int(min(max(0, page), self.n_pages - 1))
-        idx = self._indices[self.page * self.PER_PAGE: (self.page + 1) * self.PER_PAGE]
+        idx = self._page_of(page)
         res = self._result if self._result is not None and self._result.split == self.split \
             and self._result.dataset is ds else None
         pred = res.analysis.evaluation.predictions if res is not None else None
@@ -669,11 +765,56 @@ class BrowserPage(QtWidgets.QWidget):
                                      + (f", read as {names[int(pred[i])]}" if pred is not None else "")
                                      + "; click to load it", key=int(i)))
         self.gallery.set_items(items, keep_scroll=keep_scroll)
+        self._show_page_nav(len(idx))
+
+    def _page_of(self, page: int) -> np.ndarray:
+        """Go to ``page`` of :attr:`_indices` (clamped); the indices on it."""
+        self.page = int(min(max(0, page), self.n_pages - 1))
+        return self._indices[self.page * self.PER_PAGE: (self.page + 1) * self.PER_PAGE]
+
+    def _show_page_nav(self, shown: int) -> None:
         first = self.page * self.PER_PAGE
-        self.page_label.setText(f"{first + 1:,}–{first + len(idx):,} of {len(self._indices):,}"
-                                f"   page {self.page + 1} of {self.n_pages}")
+        self.page_label.setText(f"{first + 1:,}–{first + shown:,} of {len(self._indices):,}"
+                                f"   page {self.page + 1} of {self.n_pages}" if len(self._indices) else "")
         self.prev_button.setEnabled(self.page > 0)
         self.next_button.setEnabled(self.page < self.n_pages - 1)
+
+    def _go_mine(self, page: int, keep_scroll: bool) -> None:
+        """My digits, newest first, with what the network reads each as (in red when it misreads it)."""
+        d = self._my_digits
+        n = 0 if d is None else len(d)
+        path = self._my_path
+        self.mine.note.setText(f"{n:,} drawing{'s' if n != 1 else ''} you taught on the pad"
+                               + (f", kept in {path}" if path else "") + "; click one to review it")
+        self.mine.note.setToolTip(path)
+        if not n:
+            self._indices = np.zeros(0, dtype=np.intp)
+            self.gallery.set_items([])
+            self.gallery.set_placeholder("No digits of yours yet: draw on the pad, click the digit it is, Step ▶")
+            self._show_page_nav(0)
+            return
+        k = self.class_combo.currentIndex() - 1
+        order = np.arange(n)[::-1]
+        self._indices = order if k < 0 else order[d.labels[order] == k]
+        idx = self._page_of(page)
+        net = self._network
+        reads = None
+        if net is not None and len(idx) and net.sizes[0] == 784 and net.sizes[-1] == 10:
+            reads = net.predict(d.x[idx] * (1.0 / 255.0))
+        items = []
+        for j, i in enumerate(idx):
+            lab, digit_id = int(d.labels[i]), int(d.ids[i])
+            wrong = reads is not None and int(reads[j]) != lab
+            detail = f"read {int(reads[j])}" if wrong else f"#{digit_id}"
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(d.added[i])))
+            items.append(GalleryItem(d.images[i], str(lab), detail, theme.BAD if wrong else None,
+                                     f"my digit #{digit_id}: a {lab}, taught {when}"
+                                     + (f"; the network reads it as {int(reads[j])}" if reads is not None else "")
+                                     + "; click to review it", key=digit_id))
+        self.gallery.set_items(items, keep_scroll=keep_scroll)
+        sel = self.mine.selected
+        self.gallery.set_selected(next((j for j, it in enumerate(items) if it.key == sel), -1))
+        self._show_page_nav(len(idx))
 
     def _on_average(self, i: int) -> None:
         avg = self._averages.get(self.split)

@@ -39,6 +39,7 @@ from nnstudio.gui.style import theme
 from nnstudio.gui.style.palette import apply_dark_palette
 from nnstudio.gui.views.base import StudioView
 from nnstudio.gui.views.evaluation.pages import (
+    MINE,
     SPLITS,
     _SPLIT_WORDS,
     BrowserPage,
@@ -75,6 +76,8 @@ class EvaluationView(StudioView):
 
     title = "What did it learn?"
     evaluated = Signal(object)  # nnstudio.components.evaluation.Analysis
+    myDigitRelabelled = Signal(int, int)  # the Dataset page's "my digits": (digit id, new label)
+    myDigitDeleted = Signal(int)  # digit id
 
     def __init__(self, parent=None, *, top_k: int = 6, maximise_steps: int = 150, min_interval: float = 0.3):
         super().__init__(parent)
@@ -99,6 +102,7 @@ class EvaluationView(StudioView):
         self._stale = False
         self._noise_seed = 0
         self._watched_window = None
+        self._mine_run = None  # the network (run, edits) my digits were last read with
 
         self.runner = JobRunner(self)
         self.runner.finished.connect(self._on_job_done)
@@ -147,6 +151,8 @@ class EvaluationView(StudioView):
         self.noise.pixelsClicked.connect(lambda px, src: self._request_pixels(px, src, None))
         self.noise.newNoiseClicked.connect(self._new_noise)
         self.browser.exampleClicked.connect(self._request_example)
+        self.browser.mine.relabelled.connect(self.myDigitRelabelled)
+        self.browser.mine.deleted.connect(self.myDigitDeleted)
         self.browser.pixelsClicked.connect(self._request_pixels)
         self.browser.split_combo.currentIndexChanged.connect(lambda _: self._ensure_averages())
         self.tabs.currentChanged.connect(self._on_tab)
@@ -190,9 +196,16 @@ class EvaluationView(StudioView):
             self._update_stale()
         if self.current_page() is self.neurons:
             self.neurons.set_network(snapshot.network)
+        if self.current_page() is self.browser and self.browser.split == MINE and _run(snapshot) != self._mine_run:
+            self._mine_run = _run(snapshot)  # (taught, undone, another network: read my digits again)
+            self.browser.set_network(snapshot.network)
 
     def set_input(self, example) -> None:
         """Nothing to show for the current input: this view is about the whole test set."""
+
+    def set_my_digits(self, digits, path: str = "") -> None:
+        """The user's own digits (the session's MyDigits), for the Dataset page."""
+        self.browser.set_my_digits(digits, path)
 
     def set_network_label(self, label: str) -> None:
         self.summary.network_label = label
@@ -202,6 +215,8 @@ class EvaluationView(StudioView):
     def set_run_state(self, state: str) -> None:
         """Training paused (or finished): evaluate the network as it is now, if it moved on since."""
         snap, res = self._snapshot, self._result
+        if state in ("paused", "finished") and snap is not None and self.browser.split == MINE:
+            self.browser.set_network(snap.network)  # (what it reads my digits as, now)
         if state in ("paused", "finished") and snap is not None and (res is None or res.step != snap.step
                                                                      or getattr(res, "run", None) != _run(snap)):
             self._request()
@@ -340,7 +355,7 @@ class EvaluationView(StudioView):
 
     def _ensure_averages(self) -> None:
         ds, split = self._dataset, self.browser.split
-        if ds is None or self.browser.has_averages(split):
+        if ds is None or split == MINE or self.browser.has_averages(split):
             return
         images, labels = _split_images(ds, split)
         n = len(ds.class_names)
@@ -415,7 +430,13 @@ class EvaluationView(StudioView):
     # ------------------------------------------------------------------ input requests
     def _request_example(self, split: str, index: int) -> None:
         ds = self._dataset
-        if ds is None:
+        mine = self.browser.my_digits
+        if split == MINE and mine is not None and index in mine.ids:
+            i = mine.index_of(index)
+            self.inputRequested.emit(InputExample(pixels=as_inputs(mine.x[i])[0].copy(), label=int(mine.labels[i]),
+                                                  source=f"my digit #{index}"))
+            return
+        if ds is None or split == MINE:
             return
         images, labels = _split_images(ds, split)
         pixels = as_inputs(images[index].reshape(-1))[0].copy()

@@ -37,6 +37,7 @@ class DrawingPad(QtWidgets.QWidget):
     strokeFinished = Signal()
     brushWidthChanged = Signal(int)
     eraserChanged = Signal(bool)
+    digitPressed = Signal(int)  # a digit key: "this drawing is that digit" (the panel teaches it)
 
     def __init__(self, parent=None, size: int = CANVAS_SIZE):
         super().__init__(parent)
@@ -403,7 +404,8 @@ class DrawingPad(QtWidgets.QWidget):
         p.end()
 
 
-PAD_KEYS_HELP = "Delete / Backspace / C: clear   Ctrl+Z: undo   X: eraser   B: brush   - / +: stroke width"
+PAD_KEYS_HELP = ("Delete / Backspace / C: clear   Ctrl+Z: undo   X: eraser   B: brush   - / +: stroke width   "
+                 "0-9: teach it that digit")
 
 
 def _pad_command(pad: DrawingPad, ev: QtGui.QKeyEvent):
@@ -419,6 +421,9 @@ def _pad_command(pad: DrawingPad, ev: QtGui.QKeyEvent):
         return pad.undo
     if mods not in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ShiftModifier):
         return None
+    digit = int(key) - Qt.Key.Key_0.value
+    if 0 <= digit <= 9 and mods == Qt.KeyboardModifier.NoModifier:
+        return lambda: pad.digitPressed.emit(digit)
     return {
         Qt.Key.Key_Delete: pad.clear,
         Qt.Key.Key_Backspace: pad.clear,

@@ -2,7 +2,7 @@
 
 :class:`Prediction` is one reading of the drawing (the network's input and output);
 :class:`PreviewImage` shows the 28x28 input pixel by pixel, :class:`GuessView` the top guess, large,
-with its confidence.
+with its confidence; :class:`WrappedNote` a muted note of a few lines.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from nnstudio.gui.style import theme
 from nnstudio.gui.style.paint import to_qimage
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt
 
-__all__ = ["GuessView", "Prediction", "PreviewImage"]
+__all__ = ["GuessView", "Prediction", "PreviewImage", "WrappedNote"]
 
 CAPTION = "The network's guess"  #: the guess's caption
 
@@ -176,4 +176,56 @@ class GuessView(QtWidgets.QWidget):
                 p.setPen(QtGui.QColor(theme.MUTED))
                 p.drawText(QtCore.QRectF(foot.left(), foot.top() + line, foot.width(), foot.height() - line),
                            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, "(not sure)")
+        p.end()
+
+
+class WrappedNote(QtWidgets.QLabel):
+    """A muted note of at most ``lines`` word-wrapped lines: when the text is longer, the first of
+    ``shorter`` wordings that fits, else the text with its last line elided (…).  Its text() and
+    tooltip keep the whole text, and it is as narrow as its panel needs.  No height-for-width:
+    otherwise a hosting QScrollArea sizes the whole panel by height-for-width (taller than the dock,
+    which then scrolls)."""
+
+    def __init__(self, text: str = "", lines: int = 2, shorter: tuple[str, ...] = ()):
+        super().__init__(text)
+        self.max_lines = lines
+        self.shorter = shorter
+        self.color = theme.MUTED  # (the colour it paints its text in)
+        self.setWordWrap(True)
+        self.setStyleSheet(f"color: {theme.MUTED}; font-size: 9pt;")
+        self.setMinimumSize(60, lines * QtGui.QFontMetrics(self.font()).lineSpacing() + 4)
+
+    def minimumSizeHint(self) -> QtCore.QSize:
+        return self.minimumSize()
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+    def lines(self) -> list[str]:
+        """The lines it shows at its width."""
+        fm, width = self.fontMetrics(), max(1, self.width())
+        for text in (self.text(),) + self.shorter:
+            lines = self._wrap(text, fm, width)
+            if not lines or not lines[-1].endswith("…"):
+                return lines
+        return self._wrap(self.text(), fm, width)
+
+    def _wrap(self, text: str, fm, width: int) -> list[str]:
+        lines, words = [], [w for w in text.split(" ") if w]
+        while words and len(lines) < self.max_lines:
+            k = 1
+            while k < len(words) and fm.horizontalAdvance(" ".join(words[:k + 1])) <= width:
+                k += 1
+            if len(lines) == self.max_lines - 1:
+                k = len(words)
+            lines.append(fm.elidedText(" ".join(words[:k]), Qt.TextElideMode.ElideRight, width))
+            words = words[k:]
+        return lines
+
+    def paintEvent(self, ev) -> None:
+        lines = self.lines()
+        self.setToolTip(self.text() if " ".join(lines) != self.text() else "")
+        p = QtGui.QPainter(self)
+        p.setPen(QtGui.QColor(self.color))
+        p.drawText(self.rect(), int(self.alignment()), "\n".join(lines))
         p.end()

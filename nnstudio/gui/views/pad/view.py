@@ -23,8 +23,8 @@ from nnstudio.gui.style import theme
 from nnstudio.gui.style.palette import apply_dark_palette
 from nnstudio.gui.views.base import StudioView
 from nnstudio.gui.views.pad.canvas import MAX_BRUSH, MIN_BRUSH, DrawingPad
-from nnstudio.gui.views.pad.readouts import GuessView, Prediction, PreviewImage
-from nnstudio.gui.widgets.output_bars import OutputBars
+from nnstudio.gui.views.pad.readouts import GuessView, Prediction, PreviewImage, WrappedNote
+from nnstudio.gui.views.pad.teach import TeachBars, TeachPanel
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from nnstudio.session.model import InputExample
 
@@ -35,57 +35,14 @@ __all__ = ["DrawPanel", "SOURCE"]
 TALL_MIN_HEIGHT = 330
 FRAME_INTERVAL_MS = 1000.0 / 60.0  #: classification is coalesced to at most one per display frame (60 Hz)
 SOURCE = "drawing pad"
-
-
-class _WrappedNote(QtWidgets.QLabel):
-    """A muted note of at most ``lines`` word-wrapped lines: when the text is longer, the first of
-    ``shorter`` wordings that fits, else the text with its last line elided (…).  Its text() and
-    tooltip keep the whole text, and it is as narrow as its panel needs.  No height-for-width:
-    otherwise a hosting QScrollArea sizes the whole panel by height-for-width (taller than the dock,
-    which then scrolls)."""
-
-    def __init__(self, text: str = "", lines: int = 2, shorter: tuple[str, ...] = ()):
-        super().__init__(text)
-        self.max_lines = lines
-        self.shorter = shorter
-        self.setWordWrap(True)
-        self.setStyleSheet(f"color: {theme.MUTED}; font-size: 9pt;")
-        self.setMinimumSize(60, lines * QtGui.QFontMetrics(self.font()).lineSpacing() + 4)
-
-    def minimumSizeHint(self) -> QtCore.QSize:
-        return self.minimumSize()
-
-    def hasHeightForWidth(self) -> bool:
-        return False
-
-    def lines(self) -> list[str]:
-        """The lines it shows at its width."""
-        fm, width = self.fontMetrics(), max(1, self.width())
-        for text in (self.text(),) + self.shorter:
-            lines = self._wrap(text, fm, width)
-            if not lines or not lines[-1].endswith("…"):
-                return lines
-        return self._wrap(self.text(), fm, width)
-
-    def _wrap(self, text: str, fm, width: int) -> list[str]:
-        lines, words = [], [w for w in text.split(" ") if w]
-        while words and len(lines) < self.max_lines:
-            k = 1
-            while k < len(words) and fm.horizontalAdvance(" ".join(words[:k + 1])) <= width:
-                k += 1
-            if len(lines) == self.max_lines - 1:
-                k = len(words)
-            lines.append(fm.elidedText(" ".join(words[:k]), Qt.TextElideMode.ElideRight, width))
-            words = words[k:]
-        return lines
-
-    def paintEvent(self, ev) -> None:
-        lines = self.lines()
-        self.setToolTip(self.text() if " ".join(lines) != self.text() else "")
-        p = QtGui.QPainter(self)
-        p.setPen(QtGui.QColor(theme.MUTED))
-        p.drawText(self.rect(), int(self.alignment()), "\n".join(lines))
-        p.end()
+#: the teaching panel beside the bars needs this width; narrower, the tools step aside while teaching
+TEACH_MIN_WIDTH = 230
+CAPTION = "Output neurons (activation 0 – 1)"
+CAPTION_TEACH = "Misread? Click the right digit (or press its key)"
+CAPTION_TAUGHT = "Green: the digit you said · dashed: before the step"
+CAPTION_SHORTER = {CAPTION: ("Output neurons (0 – 1)",),
+                   CAPTION_TEACH: ("Misread? Click the right digit", "Click the right digit"),
+                   CAPTION_TAUGHT: ("Green: yours · dashed: before", "dashed: before the step")}
 
 
 class DrawPanel(StudioView):
@@ -100,6 +57,10 @@ class DrawPanel(StudioView):
 
     title = "Draw"
     predictionChanged = Signal(object)  # Prediction
+    #: teach the drawing: (pixels (784,), the digit the user said, alone (not mixed with real digits))
+    teachRequested = Signal(object, int, bool)
+    undoRequested = Signal()  # put back the weights from before the last teaching step
+    nudgesRequested = Signal()  # show the explorer's desired nudges of the drawing being taught
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -115,6 +76,9 @@ class DrawPanel(StudioView):
         self._input_dirty = False
         self._example: tuple[int, str] | None = None  # (label, "mnist test #i") while an example is on the pad
         self._pending_example: tuple[int, str] | None = None
+        self._teaching: int | None = None  # the digit the user said the drawing is (None: not teaching)
+        self._taught = None  # the session's last TeachResult for this drawing
+        self._order = None  # (generation, edits) of the network read with
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._refresh)
@@ -133,6 +97,7 @@ class DrawPanel(StudioView):
 
         self.pad = DrawingPad(self)
         self.pad.changed.connect(self._on_pad_changed)
+        self.pad.digitPressed.connect(self.teach)
 
         # ---- tools
         self.brush_button = self._tool("Brush", "Draw (B)", checkable=True)
@@ -194,9 +159,16 @@ class DrawPanel(StudioView):
 
         self.guess = GuessView()
 
-        self.bars = OutputBars()
-        outputs_caption = _WrappedNote("Output neurons (activation 0 – 1)", lines=1, shorter=("Output neurons (0 – 1)",))
-        self.model_label = _WrappedNote("No network yet")
+        self.bars = TeachBars()
+        self.bars.digitClicked.connect(self.teach)
+        self.outputs_caption = outputs_caption = WrappedNote(CAPTION, lines=1, shorter=("Output neurons (0 – 1)",))
+        self.teach_panel = TeachPanel()
+        self.teach_panel.hide()
+        self.teach_panel.stepRequested.connect(self.step_teaching)
+        self.teach_panel.undoRequested.connect(self.undoRequested)
+        self.teach_panel.nudgesRequested.connect(self.nudgesRequested)
+        self.teach_panel.closeRequested.connect(self.stop_teaching)
+        self.model_label = WrappedNote("No network yet")
         self.model_label.setObjectName("padNetworkLabel")
         self._bars_box = QtWidgets.QWidget()
         box = QtWidgets.QVBoxLayout(self._bars_box)
@@ -209,7 +181,7 @@ class DrawPanel(StudioView):
         self._readouts = QtWidgets.QGridLayout()
         self._readouts.setHorizontalSpacing(14)
         self._readouts.setVerticalSpacing(8)
-        self._wide: bool | None = None
+        self._wide: tuple[bool, bool] | None = None  # (wide, teaching) as arranged
         self._arrange(wide=False)
 
         layout = QtWidgets.QHBoxLayout(self)
@@ -231,16 +203,23 @@ class DrawPanel(StudioView):
     def _arrange(self, wide: bool) -> None:
         """Readouts in two rows (preview | guess over the bars) or, in a wide short dock, in two columns
         (preview over guess | the bars)."""
-        if wide == self._wide:
+        teaching = self._teaching is not None
+        if (wide, teaching) == self._wide:
             return
-        self._wide = wide
+        self._wide = (wide, teaching)
         g = self._readouts
-        for w in (self._sees_box, self.guess, self._bars_box):
+        for w in (self._sees_box, self.guess, self._bars_box, self.teach_panel):
             g.removeWidget(w)
         for i in range(3):
             g.setRowStretch(i, 0)
             g.setColumnStretch(i, 0)
-        if wide:
+        if teaching:  # (while teaching: the teaching panel in place of the preview and the guess)
+            g.addWidget(self.teach_panel, 0, 0)
+            g.addWidget(self._bars_box, 0, 1)
+            g.setRowStretch(0, 1)
+            g.setColumnStretch(0, 1)
+            g.setColumnStretch(1, 1)
+        elif wide:
             g.addWidget(self._sees_box, 0, 0)
             g.addWidget(self.guess, 1, 0)
             g.addWidget(self._bars_box, 0, 1, 2, 1)
@@ -256,6 +235,10 @@ class DrawPanel(StudioView):
             g.setRowStretch(1, 3)
             g.setColumnStretch(0, 1)
             g.setColumnStretch(1, 1)
+        # (shown only once in the layout: a parentless widget shown first would open as a window of its own)
+        self.teach_panel.setVisible(teaching)
+        for w in (self._sees_box, self.guess):
+            w.setVisible(not teaching)
 
     def _arrange_tools(self, compact: bool) -> None:
         """The tools in one column (a tall dock: the width slider upright between them) or, in a
@@ -293,6 +276,9 @@ class DrawPanel(StudioView):
 
     def resizeEvent(self, ev) -> None:
         super().resizeEvent(ev)
+        self._fit()
+
+    def _fit(self) -> None:
         m = self.layout().contentsMargins()
         h = self.height() - m.top() - m.bottom()
         # a short dock (a small window's): tools in two columns, readouts side by side, so everything
@@ -302,6 +288,8 @@ class DrawPanel(StudioView):
         self.pad.setMaximumWidth(max(self.pad.minimumWidth(), h))  # the pad is square: no wasted width
         side = self.width() - m.left() - m.right() - self._tools_box.sizeHint().width() - h - 26
         self._arrange(wide=short or side > 1.45 * h)
+        # while teaching in a narrow dock the tools step aside (drawing on the pad ends teaching and brings them back)
+        self._tools_box.setVisible(self._teaching is None or side >= 2 * TEACH_MIN_WIDTH)
 
     def _tool(self, text: str, tip: str, checkable: bool = False) -> QtWidgets.QToolButton:
         b = QtWidgets.QToolButton()
@@ -320,6 +308,10 @@ class DrawPanel(StudioView):
         net = snapshot.network
         changed_shape = self._network is None or tuple(self._network.sizes) != tuple(net.sizes)
         self._network = net
+        order = (getattr(snapshot, "generation", 0), getattr(snapshot, "edits", 0))
+        if order != self._order:
+            self._order = order
+            self._show_taught()
         self._show_note()
         if changed_shape:
             self._sync_labels()
@@ -405,8 +397,83 @@ class DrawPanel(StudioView):
         self.statusMessage.emit(f"On the pad: {ds.name} test image #{i} (a {label}); draw over it or clear it")
         return i
 
+    # ------------------------------------------------------------------ teaching
+    @property
+    def teaching(self) -> int | None:
+        """The digit the user said the drawing is, while teaching it (None otherwise)."""
+        return self._teaching
+
+    @property
+    def taught(self):
+        """The last teaching step of this drawing (the session's TeachResult), or None."""
+        return self._taught
+
+    def teach(self, digit: int) -> bool:
+        """The user says the drawing is ``digit`` (a bar clicked, its key pressed): the teaching panel
+        opens in place of the preview and the guess, and the drawing with that label becomes the studio's
+        example (so the explorer shows its desired nudges).  Step ▶ then asks to teach it (``teachRequested``)."""
+        digit = int(digit)
+        if self._timer.isActive():
+            self._refresh()
+        pred = self._prediction
+        if pred is None or pred.blank or self._network is None:
+            self.statusMessage.emit("Draw a digit first; then click the digit it is (or press its key) to teach it")
+            return False
+        if not 0 <= digit < len(pred.activations):
+            return False
+        self._teaching, self._taught = digit, None
+        names = self.bars.labels()
+        self.teach_panel.start(names[digit], names[pred.guess] if pred.guess != digit else None,
+                               self._network.cost.name)
+        self.bars.set_teaching(digit)
+        self._set_caption(CAPTION_TAUGHT)
+        self._fit()
+        self.inputRequested.emit(InputExample(pixels=pred.pixels.reshape(-1).copy(), label=digit, source=SOURCE,
+                                              extra={"taught": digit}))
+        told = "it reads it right already" if pred.guess == digit else f"it reads {names[pred.guess]}"
+        self.statusMessage.emit(f"You say it is a {names[digit]} ({told}): Step ▶ teaches the network; "
+                                "Nudges ▸ shows what it wants to change")
+        return True
+
+    def step_teaching(self, alone: bool | None = None) -> bool:
+        """Ask the studio for one teaching step on the drawing (mixed with real digits unless ``alone``;
+        None: as the panel's choice says)."""
+        if self._teaching is None:
+            return False
+        if alone is not None:
+            self.teach_panel.set_alone(alone)
+        self.teachRequested.emit(self.network_input().reshape(-1).copy(), self._teaching, self.teach_panel.alone)
+        return True
+
+    def stop_teaching(self) -> None:
+        if self._teaching is None:
+            return
+        self._teaching, self._taught = None, None
+        self.bars.set_teaching(None)
+        self._set_caption(CAPTION_TEACH if self._prediction is not None and not self._prediction.blank else CAPTION)
+        self._fit()
+
+    def set_taught(self, result) -> None:
+        """A teaching step was applied (the session's TeachResult; again when its accuracies are measured)."""
+        if self._teaching is None or result is None or result.label != self._teaching:
+            return
+        if not np.array_equal(result.pixels, self.network_input().reshape(-1)):
+            return  # (another drawing's)
+        self._taught = result
+        self._show_taught()
+
+    def _show_taught(self) -> None:
+        res = self._taught
+        if res is None or self._teaching is None:
+            return
+        current = self._order is None or self._order <= res.order  # (its snapshot may still be on its way)
+        self.bars.set_teaching(self._teaching, res.before if current else None)
+        self.teach_panel.show_result(res, self.bars.labels(), current)
+
     # ------------------------------------------------------------------ updating
     def _on_pad_changed(self) -> None:
+        if self._teaching is not None:
+            self.stop_teaching()  # (another drawing: teach it anew)
         self._pixels = None
         self._input_dirty = True
         # the true label is known only while the pad holds an untouched dataset example
@@ -470,8 +537,15 @@ class DrawPanel(StudioView):
                 InputExample(pixels=pixels.reshape(-1).copy(), label=label, source=SOURCE, extra=extra))
         self.predictionChanged.emit(pred)
 
+    def _set_caption(self, caption: str) -> None:
+        if self.outputs_caption.text() != caption:
+            self.outputs_caption.shorter = CAPTION_SHORTER.get(caption, ())
+            self.outputs_caption.setText(caption)
+
     def _show(self, pred: Prediction | None) -> None:
         self._prediction = pred
+        if self._teaching is None:
+            self._set_caption(CAPTION if pred is None or pred.blank else CAPTION_TEACH)
         if pred is None or pred.blank:
             self.preview.set_pixels(None if pred is None else pred.pixels)
             self.bars.set_values(None)
