@@ -184,6 +184,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 v.stepApplied.connect(lambda net: s.adopt(net, "explorer step"))
             if hasattr(v, "undoRequested"):
                 v.undoRequested.connect(s.undo)
+            if hasattr(v, "stepChangesWanted"):  # the diagram's −∂C/∂w and Δw edges
+                v.stepChangesWanted.connect(s.show_step_changes)
             if hasattr(v, "teachRequested"):  # the pad: one teaching step on the drawing (nnstudio.session.teach)
                 v.teachRequested.connect(lambda pixels, label, alone: s.teacher.teach(pixels, label, alone))
             if hasattr(v, "nudgesRequested"):

@@ -35,22 +35,20 @@ from nnstudio.components.diagram import (
     edge_buckets,
     image_side,
     layer_title,
+    legend_items,
+    robust_scale,
 )
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from nnstudio.gui.style import theme
 from nnstudio.gui.style.paint import blend, pixel_font, qcolor, signed_qimage, to_qimage
+from nnstudio.gui.views.diagram.arrows import draw_nudges, draw_sample
 from nnstudio.gui.views.diagram.interaction import CanvasInteraction
 from nnstudio.session.model import InputExample
 
-#: the legend under the diagram: (the sample drawn before the words, the words); the last items are
-#: dropped first when the diagram is narrow, and the last one (the gestures) is muted
-LEGEND = (
-    ("neuron", "brightness = activation"),
-    ("positive", "positive weight"),
-    ("negative", "negative weight"),
-    (None, "stronger = more opaque"),
-    (None, "hover for values, click a neuron to inspect, wheel to zoom"),
-)
+#: the legend under the diagram of the weights and activations: (the sample drawn before the words,
+#: the words); the last items are dropped first when the diagram is narrow, and the last one (the
+#: gestures) is muted.  The other modes' legends: components.diagram.legend_items
+LEGEND = legend_items()
 N_BUCKETS = 8  # edge strength levels (× 2 signs = 16 pens, one drawLines call each)
 AA_FROM = 6  # buckets from this one up are antialiased (the faint ones are cheap and aliased)
 #: frames less than MOVING_S apart are an animation (training): on a canvas of more than
@@ -142,7 +140,7 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
         old_sizes = self.model.sizes
         self._net_version += 1
         self.snapshot = snapshot
-        self.model.set_network(network)
+        self.model.set_network(network, snapshot)
         if network is None or tuple(network.sizes) != old_sizes:
             self._hover = None
             if self._selected is not None and (network is None or self._selected[0] >= len(network.sizes)
@@ -152,7 +150,13 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
 
     def set_example(self, example: InputExample | None) -> None:
         self.example = example
-        self.model.set_input(None if example is None else example.pixels)
+        self.model.set_input(None if example is None else example.pixels, None if example is None else example.label)
+        self._invalidate()
+
+    def set_modes(self, edges: str | None = None, neurons: str | None = None) -> None:
+        """What the edges show ("weights", "gradient": −∂C/∂w of the last mini-batch, "change": Δw of the
+        last step) and the neurons ("activation", "nudge": −∂C/∂a for the input shown)."""
+        self.model.set_modes(edges, neurons)
         self._invalidate()
 
     def set_class_names(self, names) -> None:
@@ -169,6 +173,14 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
     @property
     def input_mode(self) -> str:
         return self.model.input_mode
+
+    @property
+    def edge_mode(self) -> str:
+        return self.model.edge_mode
+
+    @property
+    def neuron_mode(self) -> str:
+        return self.model.neuron_mode
 
     def _invalidate(self) -> None:
         self._dirty = True
@@ -417,7 +429,9 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
         m = self.model
         keys = []
         for g in range(len(lay.columns) - 1):
-            w = m.gap_weights(g, vis[g], vis[g + 1])
+            w = m.gap_values(g, vis[g], vis[g + 1])
+            if w is None:  # (−∂C/∂w or Δw, and no last step: the legend says so)
+                return
             b, s = edge_buckets(w, m.scale(g), N_BUCKETS)
             keys.append(b * 2 + s)
         if not keys:
@@ -534,6 +548,9 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
             img = self._sprite(lv, r)
             half = img.width() / img.devicePixelRatio() / 2  # scene units (the sprite's DPR includes the zoom)
             p.drawImage(QtCore.QPointF(col.x - half, yv - half), img)  # an unscaled blit: the fast path
+        if self.model.neuron_mode == "nudge" and layer and self.model.layer_nudges(layer) is not None:
+            nudge = self.model.layer_nudges(layer)  # (arrows: how the input shown wants each to move)
+            draw_nudges(p, col.x, col.ys, nudge[vis[layer]], robust_scale(nudge, 1.0), r)
 
     def _paint_neurons(self, p, lay, vis) -> None:
         for l in range(len(lay.columns)):
@@ -603,6 +620,7 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
         p.setFont(font)
         left, right = self.footer_text()
         p.setPen(qcolor(theme.TEXT))
+        left = p.fontMetrics().elidedText(left, Qt.TextElideMode.ElideRight, int(lay.width / 2 - 1.5 * f))  # (narrow)
         p.drawText(QtCore.QRectF(f, top, lay.width / 2, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                    left)
         p.setPen(qcolor(theme.MUTED))
@@ -616,19 +634,25 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
         gestures when there is room: one centred line, the hints dropped first on a narrow diagram.
         Drawn once per size into an image; a frame only copies it."""
         dpr = self.devicePixelRatioF()
-        key = (lay.width, h, font.pixelSize(), dpr)
+        m = self.model
+        items = LEGEND
+        if m.edge_mode != "weights" or m.neuron_mode != "activation":
+            label = m.label if m.neuron_mode == "nudge" and m.nudges() is not None else None
+            items = legend_items(m.edge_mode, m.neuron_mode, m.edges_available,
+                                 None if label is None else self.class_name(label))
+        key = (lay.width, h, font.pixelSize(), dpr, items)
         if self._legend is None or self._legend[0] != key:
-            self._legend = (key, self._legend_image(lay, font, h, dpr))
+            self._legend = (key, self._legend_image(lay, font, h, dpr, items))
         p.drawImage(QtCore.QPointF(0, y), self._legend[1])
 
-    def _legend_image(self, lay, font, h: float, dpr: float) -> QtGui.QImage:
+    def _legend_image(self, lay, font, h: float, dpr: float, legend=LEGEND) -> QtGui.QImage:
         px = font.pixelSize()
         fm = QtGui.QFontMetricsF(font)
         gap = px * 1.4
         items = []
-        for k, (kind, text) in enumerate(LEGEND):
-            sample = 0.0 if kind is None else px * (1.6 if kind == "neuron" else 1.3) + 4
-            items.append((kind, text, sample, sample + fm.horizontalAdvance(text), k == len(LEGEND) - 1))
+        for k, (kind, text) in enumerate(legend):
+            sample = 0.0 if kind is None else px * (1.6 if kind in ("neuron", "nudge") else 1.3) + 4
+            items.append((kind, text, sample, sample + fm.horizontalAdvance(text), k == len(legend) - 1))
         while len(items) > 1 and sum(it[3] for it in items) + gap * (len(items) - 1) > lay.width - 2 * lay.font_px:
             items.pop()
         img = QtGui.QImage(max(1, int(lay.width * dpr)), max(1, int(np.ceil(h * dpr))),
@@ -648,6 +672,8 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
                 for cx, g in ((x + r + 0.5, 50), (x + sample - 4 - r - 0.5, 250)):
                     p.setBrush(QtGui.QColor(g, g, g))
                     p.drawEllipse(QtCore.QPointF(cx, cy), r, r)
+            elif kind == "nudge":  # an up (blue) and a down (red) arrow
+                draw_sample(p, x, x + sample - 4, cy, px)
             elif kind is not None:  # a blue or a red edge
                 p.setPen(QtGui.QPen(qcolor(theme.POSITIVE if kind == "positive" else theme.NEGATIVE), 2.5))
                 p.drawLine(QtCore.QPointF(x, cy), QtCore.QPointF(x + sample - 4, cy))
@@ -697,13 +723,16 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
                 continue
             m_src = lay.columns[g].slots
             base = self._gap_offsets[g]
+            mat = self.model.edge_matrix(g)  # (the weights, or what the edges show instead)
+            if mat is None:
+                continue
             if g == layer - 1:  # incoming: destination slot fixed
                 ks = base + slot * m_src + np.arange(m_src)
-                w = self.model.network.weights[g][vis[g + 1][slot], vis[g]]
+                w = mat[vis[g + 1][slot], vis[g]]
             else:  # outgoing: source slot fixed
                 n_dst = lay.columns[g + 1].slots
                 ks = base + np.arange(n_dst) * m_src + slot
-                w = self.model.network.weights[g][vis[g + 1], vis[g][slot]]
+                w = mat[vis[g + 1], vis[g][slot]]
             out.append(([self._lines[k] for k in ks.tolist()], np.asarray(w), g))
         return out
 

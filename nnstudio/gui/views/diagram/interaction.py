@@ -55,14 +55,22 @@ class CanvasInteraction:
             lines.append(f"a = {fn}(z) = " + ("—" if v.a is None else f"{v.a:.3f}"))
         if v.a is None:
             lines.append("(no input: pick an example or draw a digit)")
+        nudge = m.layer_nudges(layer)
+        if nudge is not None:
+            lines.append(f"desired nudge −∂C/∂a = {nudge[index]:+.4f}  (for “{self.class_name(m.label)}”)")
         return "\n".join(lines)
 
     def edge_text(self, gap: int, src: int, dst: int) -> str:
         m = self.model
         L = len(m.sizes)
         w = float(m.network.weights[gap][dst, src])
-        s = [f"w = {w:+.4f}",
-             f"from {describe_neuron(gap, src, L, m.sizes[0])}",
+        s = [f"w = {w:+.4f}"]
+        snap = m.snapshot
+        if snap is not None and getattr(snap, "step_change", None) is not None and snap.network is m.network:
+            d, g = snap.change_params()[gap][src, dst], snap.descent_params()[gap][src, dst]
+            s.append(f"−∂C/∂w = {g:+.4g}  (mini-batch {snap.step:,})")
+            s.append(f"Δw = {d:+.4g}  (= η × −∂C/∂w, η = {snap.learning_rate:g})")
+        s += [f"from {describe_neuron(gap, src, L, m.sizes[0])}",
              f"to {describe_neuron(gap + 1, dst, L, m.sizes[0])}"]
         a = m.activations(gap)
         if a is not None:

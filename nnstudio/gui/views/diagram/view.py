@@ -1,12 +1,17 @@
 """The network diagram view: the painted diagram (:mod:`.canvas`) under a toolbar to flip
-through the mini-batch, follow training, pick the input column's pixels and zoom to fit;
-a click on a neuron opens the neuron inspector (:mod:`.inspector`)."""
+through the mini-batch, follow training, pick what the edges show (the weights, the last
+mini-batch's −∂C/∂w, the last step's Δw), what the neurons show (their activation, or their
+desired nudge −∂C/∂a), the input column's pixels, and zoom to fit; a click on a neuron opens the
+neuron inspector (:mod:`.inspector`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from nnstudio.components.diagram import INPUT_MODE_NAMES, INPUT_MODES
+from nnstudio.components.diagram import (
+    EDGE_MODE_NAMES, EDGE_MODE_SHORT, EDGE_MODES, INPUT_MODE_NAMES, INPUT_MODES, NEURON_MODE_NAMES, NEURON_MODE_SHORT,
+    NEURON_MODES,
+)
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from nnstudio.gui.style import theme
 from nnstudio.gui.style.paint import qcolor
@@ -18,6 +23,27 @@ from nnstudio.session.model import InputExample, Snapshot
 
 #: the input column's choices as a narrow toolbar names them
 SHORT_MODE_NAMES = {"spread": "spread out", "brightest": "brightest", "strongest": "strongest"}
+#: the toolbar's three choices: (attribute, label, modes, long names, short names, tooltip)
+CHOICES = (
+    ("edges", "edges:", EDGE_MODES, EDGE_MODE_NAMES, EDGE_MODE_SHORT,
+     "What the edges show: the weights, the last mini-batch's gradient −∂C/∂w (which way each weight "
+     "should move), or the last step's change Δw = −η ∂C/∂w"),
+    ("neurons", "neurons:", NEURON_MODES, NEURON_MODE_NAMES, NEURON_MODE_SHORT,
+     "What the neurons show: their activation, or (arrows) how the input shown wants each to move: "
+     "its desired nudge −∂C/∂a, for the input's label"),
+    ("input", "input column:", INPUT_MODES, INPUT_MODE_NAMES, SHORT_MODE_NAMES,
+     "Which of the input layer's pixels the column shows (the rest are behind the ellipsis)"),
+)
+
+
+def _combo_width(combo, texts) -> int:
+    """The width of a combo that shows the widest of ``texts`` whole (the style's frame and arrow
+    included): a combo measures its items once, not again after setItemText."""
+    fm = combo.fontMetrics()
+    opt = QtWidgets.QStyleOptionComboBox()
+    combo.initStyleOption(opt)
+    inner = QtCore.QSize(max(fm.horizontalAdvance(t) for t in texts) + 4, fm.height())
+    return combo.style().sizeFromContents(QtWidgets.QStyle.ContentsType.CT_ComboBox, opt, inner, combo).width()
 
 
 class DiagramView(StudioView):
@@ -35,6 +61,9 @@ class DiagramView(StudioView):
     #: the inspector's hand edits: (layer, index, changes) for Session.edit_neuron, and Reset
     neuronEditRequested = Signal(int, int, object)
     neuronEditReset = Signal()
+    #: the edges show −∂C/∂w or Δw (True) or the weights (False): snapshots must carry the last
+    #: step's change while True (Session.show_step_changes)
+    stepChangesWanted = Signal(bool)
 
     def __init__(self, parent=None, *, open_inspector: bool = True):
         super().__init__(parent)
@@ -57,12 +86,41 @@ class DiagramView(StudioView):
         self.batch_label = QtWidgets.QLabel("mini-batch: —")
         self.follow_check = QtWidgets.QCheckBox("follow training")
         self.follow_check.setToolTip("Show an example of each new mini-batch as it is stepped")
-        self.mode_combo = QtWidgets.QComboBox()
-        for i, mode in enumerate(INPUT_MODES):
-            self.mode_combo.addItem(INPUT_MODE_NAMES[mode], mode)
-            self.mode_combo.setItemData(i, f"Input column: {INPUT_MODE_NAMES[mode]}", Qt.ItemDataRole.ToolTipRole)
-        self.mode_combo.setToolTip(
-            "Which of the input layer's pixels the column shows (the rest are behind the ellipsis)")
+        # the three choices: a labelled combo each where there is room, one "Show" menu where not
+        self.show_button = QtWidgets.QToolButton(text="Show")
+        self.show_button.setObjectName("diagramShowButton")
+        self.show_button.setToolTip("What the edges and the neurons show, and which input pixels")
+        self.show_button.setPopupMode(QtWidgets.QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QtWidgets.QMenu(self.show_button)
+        self.show_button.setMenu(menu)
+        self.choice_combos, self.choice_labels, self.choice_actions = {}, {}, {}
+        for key, label, modes, names, _short, tip in CHOICES:
+            combo = QtWidgets.QComboBox()
+            combo.setObjectName(f"diagram{key.title()}Choice")
+            for i, mode in enumerate(modes):
+                combo.addItem(names[mode], mode)
+                combo.setItemData(i, f"{label[:-1].capitalize()}: {names[mode]}", Qt.ItemDataRole.ToolTipRole)
+            combo.setToolTip(tip)
+            # (the choice shows its whole name where there is room, and short names with a narrower
+            # window, its width set to them by _fit_toolbar: its menu keeps the full names; its own
+            # size hints measure no item, as they would measure the first ones only)
+            combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(1)
+            combo.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
+            combo.currentIndexChanged.connect(lambda _i, k=key, c=combo: self._choose(k, c.currentData()))
+            self.choice_combos[key] = combo
+            self.choice_labels[key] = QtWidgets.QLabel(label)
+            menu.addSection(label[:-1].capitalize())
+            group = QtGui.QActionGroup(menu)
+            self.choice_actions[key] = {}
+            for mode in modes:
+                act = menu.addAction(names[mode])
+                act.setCheckable(True)
+                act.setChecked(mode == modes[0])
+                group.addAction(act)
+                act.triggered.connect(lambda _on, k=key, m=mode: self._choose(k, m))
+                self.choice_actions[key][mode] = act
+        self.mode_combo, self.mode_label = self.choice_combos["input"], self.choice_labels["input"]
         self.fit_button = QtWidgets.QToolButton(text="Fit")
         self.fit_button.setToolTip("Zoom to fit (F, or double-click the background); wheel zooms, drag pans")
         bar.addWidget(self.prev_button)
@@ -70,13 +128,10 @@ class DiagramView(StudioView):
         bar.addWidget(self.next_button)
         bar.addWidget(self.follow_check)
         bar.addStretch(1)
-        self.mode_label = QtWidgets.QLabel("input column:")
-        bar.addWidget(self.mode_label)
-        # (the choice shows its whole name where there is room, and shrinks with a narrow window:
-        # its menu keeps the full names)
-        self.mode_combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.mode_combo.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
-        bar.addWidget(self.mode_combo)
+        for key, *_rest in CHOICES:
+            bar.addWidget(self.choice_labels[key])
+            bar.addWidget(self.choice_combos[key])
+        bar.addWidget(self.show_button)
         bar.addWidget(self.fit_button)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -91,8 +146,6 @@ class DiagramView(StudioView):
 
         self.prev_button.clicked.connect(self.previous_batch_example)
         self.next_button.clicked.connect(self.next_batch_example)
-        self.mode_combo.currentIndexChanged.connect(
-            lambda _i: self.canvas.set_input_mode(self.mode_combo.currentData()))
         self.fit_button.clicked.connect(self.canvas.zoom_to_fit)
         self.canvas.neuronSelected.connect(self._on_selected)
         self.canvas.neuronHovered.connect(self.neuronHovered)
@@ -109,19 +162,24 @@ class DiagramView(StudioView):
         self._fit_toolbar()
 
     def _fit_toolbar(self) -> None:
-        """The toolbar in the widest of its forms that fits: whole words, then short names for the
-        input column's choices, then without its label and with "follow" for "follow training".
-        The view may be as narrow as the last form (not the first)."""
+        """The toolbar in the widest of its forms that fits: the three choices labelled with whole
+        names, then labelled with short names ("edges: Δw"), then all three in one "Show" menu
+        (and "follow" for "follow training").  The view may be as narrow as the last form (not the
+        first).  (A choice never goes without its label: "w" alone says nothing.)"""
         bar = self.layout().itemAt(0).layout()
-        combo = self.mode_combo
 
         def form(level: int) -> int:
-            names = INPUT_MODE_NAMES if level == 0 else SHORT_MODE_NAMES
-            for i, mode in enumerate(INPUT_MODES):
-                if combo.itemText(i) != names[mode]:
-                    combo.setItemText(i, names[mode])
-            combo.setMinimumContentsLength(max(len(names[m]) for m in INPUT_MODES))
-            self.mode_label.setVisible(level < 2)
+            for key, label, modes, names, short, _tip in CHOICES:
+                combo = self.choice_combos[key]
+                use = names if level == 0 else short
+                for i, mode in enumerate(modes):
+                    if combo.itemText(i) != use[mode]:
+                        combo.setItemText(i, use[mode])
+                combo.setFixedWidth(_combo_width(combo, [use[m] for m in modes]))
+                combo.setVisible(level < 2)
+                self.choice_labels[key].setVisible(level < 2)
+                self.choice_labels[key].setText(label if level == 0 else label.split()[0].rstrip(":") + ":")
+            self.show_button.setVisible(level == 2)
             self.follow_check.setText("follow training" if level < 2 else "follow")
             bar.invalidate()
             return bar.sizeHint().width()
@@ -131,6 +189,39 @@ class DiagramView(StudioView):
             if form(level) <= self.width():
                 return
         form(2)
+
+    # ------------------------------------------------------------------ what the diagram shows
+    def _choose(self, key: str, mode: str) -> None:
+        """A choice was made (a combo or the Show menu): the canvas shows it, every control says it."""
+        c = self.canvas
+        was = c.edge_mode != "weights"
+        if key == "input":
+            c.set_input_mode(mode)
+        else:
+            c.set_modes(**{key: mode})
+        for k, combo in self.choice_combos.items():
+            current = {"edges": c.edge_mode, "neurons": c.neuron_mode, "input": c.input_mode}[k]
+            i = combo.findData(current)
+            if combo.currentIndex() != i:
+                combo.blockSignals(True)
+                combo.setCurrentIndex(i)
+                combo.blockSignals(False)
+            self.choice_actions[k][current].setChecked(True)
+        if (c.edge_mode != "weights") != was:
+            self.stepChangesWanted.emit(c.edge_mode != "weights")
+
+    def set_edge_mode(self, mode: str) -> None:
+        """What the edges show: "weights", "gradient" (−∂C/∂w of the last mini-batch) or "change"
+        (Δw of the last step)."""
+        if mode not in EDGE_MODES:
+            raise ValueError(f"unknown edge mode {mode!r}; choose one of {', '.join(EDGE_MODES)}")
+        self._choose("edges", mode)
+
+    def set_neuron_mode(self, mode: str) -> None:
+        """What the neurons show: "activation" or "nudge" (−∂C/∂a for the input shown)."""
+        if mode not in NEURON_MODES:
+            raise ValueError(f"unknown neuron mode {mode!r}; choose one of {', '.join(NEURON_MODES)}")
+        self._choose("neurons", mode)
 
     # ------------------------------------------------------------------ StudioView protocol
     def set_snapshot(self, snapshot) -> None:
@@ -171,6 +262,7 @@ class DiagramView(StudioView):
     def set_input_mode(self, mode: str) -> None:
         """Which pixels the input column shows: "spread", "brightest" or "strongest"."""
         self.mode_combo.setCurrentIndex(INPUT_MODES.index(mode))
+        self._choose("input", mode)
 
     def zoom_to_fit(self) -> None:
         self.canvas.zoom_to_fit()

@@ -88,9 +88,9 @@ def test_the_toolbar_fits_whole_at_every_width(qtbot, label):
     view.resize(1240, 300)
     QtWidgets.QApplication.processEvents()
     assert view.minimumWidth() <= 600  # (the diagram of a 1024×700 window is ~700 px wide)
-    bar = [view.prev_button, view.batch_label, view.next_button, view.follow_check, view.mode_label,
-           view.mode_combo, view.fit_button]
-    for width in (view.minimumWidth(), 600, 700, 800, 950, 1250):
+    bar = [view.prev_button, view.batch_label, view.next_button, view.follow_check, *view.choice_labels.values(),
+           *view.choice_combos.values(), view.show_button, view.fit_button]
+    for width in (view.minimumWidth(), 600, 700, 800, 950, 1250, 1400):
         view.resize(width, 300)
         QtWidgets.QApplication.processEvents()
         shown = [w for w in bar if w.isVisible()]
@@ -100,8 +100,15 @@ def test_the_toolbar_fits_whole_at_every_width(qtbot, label):
         for i, a in enumerate(shown):
             for b in shown[i + 1:]:
                 assert not a.geometry().intersects(b.geometry()), (width, a, b)
-        # the choice shows its whole current name (short or long), never a cut-off one
-        combo = view.mode_combo
-        fm = QtGui.QFontMetrics(combo.font())
-        assert fm.horizontalAdvance(combo.currentText()) + 20 <= combo.width(), (width, combo.currentText())
+        # the choices show their whole current names (short or long), never cut off, each with its label;
+        # or, narrow, all three are in the Show menu
+        combos = [c for c in view.choice_combos.values() if c.isVisible()]
+        assert len(combos) in (0, 3) and view.show_button.isVisible() == (not combos)
+        for key, combo in view.choice_combos.items():
+            if combo.isVisible():
+                assert view.choice_labels[key].isVisible()
+                for i in range(combo.count()):
+                    fm = QtGui.QFontMetrics(combo.font())
+                    assert fm.horizontalAdvance(combo.itemText(i)) + 20 <= combo.width(), (width, combo.itemText(i))
     assert view.mode_combo.currentText() == INPUT_MODE_NAMES["spread"] and view.mode_label.isVisible()
+    assert view.choice_combos["edges"].currentText() == "weights w"
