@@ -623,25 +623,29 @@ def contour_segments(xs, ys, Z, levels) -> list[np.ndarray]:
     """Contour lines of Z[j, i] = f(xs[i], ys[j]) at each level, as line segments.
 
     Returns one (k, 2, 2) array per level: k segments, each two (x, y) end points, ready
-    to draw as pairs.  Vectorised marching squares (no Python loop over cells).
+    to draw as pairs.  Vectorised marching squares (no Python loop over cells): each level
+    classifies every cell, then interpolates only in the cells the line crosses (a few
+    thousandths of a 400×400 grid), in the order of the cases and, within a case, of the cells.
     """
     xs, ys, Z = np.asarray(xs, float), np.asarray(ys, float), np.asarray(Z, float)
-    z0, z1, z2, z3 = Z[:-1, :-1], Z[:-1, 1:], Z[1:, 1:], Z[1:, :-1]
-    X0, X1 = xs[None, :-1], xs[None, 1:]
-    Y0, Y1 = ys[:-1, None], ys[1:, None]
+    finite = np.isfinite(Z)
+    valid = finite[:-1, :-1] & finite[:-1, 1:] & finite[1:, 1:] & finite[1:, :-1]
     out = []
     with np.errstate(all="ignore"):
         for c in np.atleast_1d(levels):
-            case = (z0 > c) * 1 + (z1 > c) * 2 + (z2 > c) * 4 + (z3 > c) * 8
-            valid = np.isfinite(z0) & np.isfinite(z1) & np.isfinite(z2) & np.isfinite(z3)
-            case = np.where(valid, case, 0)
+            above = (Z > c).view(np.int8)
+            case = above[:-1, :-1] + 2 * above[:-1, 1:] + 4 * above[1:, 1:] + 8 * above[1:, :-1]
+            j, i = np.nonzero(valid & (case != 0) & (case != 15))
+            case = case[j, i]
+            z0, z1, z2, z3 = Z[j, i], Z[j, i + 1], Z[j + 1, i + 1], Z[j + 1, i]
+            X0, X1, Y0, Y1 = xs[i], xs[i + 1], ys[j], ys[j + 1]
 
             def t(a, b):
                 d = b - a
                 return np.clip(np.where(d != 0, (c - a) / np.where(d != 0, d, 1), 0.5), 0, 1)
 
-            ex = [X0 + t(z0, z1) * (X1 - X0), X1 + 0 * Y0, X0 + t(z3, z2) * (X1 - X0), X0 + 0 * Y0]
-            ey = [Y0 + 0 * X0, Y0 + t(z1, z2) * (Y1 - Y0), Y1 + 0 * X0, Y0 + t(z0, z3) * (Y1 - Y0)]
+            ex = [X0 + t(z0, z1) * (X1 - X0), X1, X0 + t(z3, z2) * (X1 - X0), X0]
+            ey = [Y0, Y0 + t(z1, z2) * (Y1 - Y0), Y1, Y0 + t(z0, z3) * (Y1 - Y0)]
             segs = []
             for k, pairs in _CASES.items():
                 sel = case == k
@@ -649,10 +653,8 @@ def contour_segments(xs, ys, Z, levels) -> list[np.ndarray]:
                     continue
                 for a, b in pairs:
                     s = np.empty((int(sel.sum()), 2, 2))
-                    s[:, 0, 0] = np.broadcast_to(ex[a], case.shape)[sel]
-                    s[:, 0, 1] = np.broadcast_to(ey[a], case.shape)[sel]
-                    s[:, 1, 0] = np.broadcast_to(ex[b], case.shape)[sel]
-                    s[:, 1, 1] = np.broadcast_to(ey[b], case.shape)[sel]
+                    s[:, 0, 0], s[:, 0, 1] = ex[a][sel], ey[a][sel]
+                    s[:, 1, 0], s[:, 1, 1] = ex[b][sel], ey[b][sel]
                     segs.append(s)
             out.append(np.concatenate(segs) if segs else np.empty((0, 2, 2)))
     return out

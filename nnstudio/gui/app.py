@@ -12,6 +12,7 @@ import sys
 
 from nnstudio.gui.style.palette import apply_theme
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets
+from nnstudio.training.workers import warm_up
 
 APP_NAME = "nnstudio"
 DESKTOP_FILE_NAME = "nnstudio"  # matches the installed nnstudio.desktop
@@ -85,6 +86,7 @@ def build_window(settings=None, **kw):
     from nnstudio.gui.window.mainwindow import MainWindow
     from nnstudio.gui.window.settings import make_settings, read
 
+    warm_up()  # (the training process's server imports NumPy and the engine while the window is built)
     app = create_app()
     _steady_heap()
     # Background threads of the views (evaluation, landscape) share the GIL with the GUI

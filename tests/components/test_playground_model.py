@@ -10,6 +10,7 @@ from nnstudio.components.playground import (
     REGIMES,
     DescentRun,
     PerExampleFunctions,
+    _CASES,
     contour_segments,
     get_preset,
     quantile_levels,
@@ -132,3 +133,35 @@ def test_contour_segments_lie_on_the_level_set():
     np.testing.assert_allclose(r, 1.0, atol=0.01)
     levels = quantile_levels(Z, 10)
     assert np.all(np.diff(levels) > 0) and len(levels) == 10
+
+
+def test_contour_segments_equal_marching_squares_cell_by_cell():
+    """Only the crossed cells are interpolated: the segments are those of marching squares done one
+    cell at a time (a cell with a non-finite corner draws nothing), in order of case, then of cell."""
+    rng = np.random.default_rng(3)
+    xs, ys = np.sort(rng.uniform(-1, 1, 23)), np.sort(rng.uniform(-1, 1, 17))
+    Z = np.sin(3 * xs[None, :]) + np.cos(2 * ys[:, None]) + rng.normal(0, 0.1, (17, 23))
+    Z[4, 6] = np.nan
+    levels = [-0.5, 0.3, 1.1]
+
+    for c, segs in zip(levels, contour_segments(xs, ys, Z, levels)):
+        expected = {k: [] for k in _CASES}
+        for j in range(len(ys) - 1):
+            for i in range(len(xs) - 1):
+                z = [Z[j, i], Z[j, i + 1], Z[j + 1, i + 1], Z[j + 1, i]]
+                if not np.all(np.isfinite(z)):
+                    continue
+                case = sum(1 << n for n in range(4) if z[n] > c)
+                if case in (0, 15):
+                    continue
+
+                def t(a, b):
+                    return float(np.clip((c - a) / (b - a), 0, 1)) if b != a else 0.5
+
+                x0, x1, y0, y1 = xs[i], xs[i + 1], ys[j], ys[j + 1]
+                ends = [(x0 + t(z[0], z[1]) * (x1 - x0), y0), (x1, y0 + t(z[1], z[2]) * (y1 - y0)),
+                        (x0 + t(z[3], z[2]) * (x1 - x0), y1), (x0, y0 + t(z[0], z[3]) * (y1 - y0))]
+                expected[case].append([(ends[a], ends[b]) for a, b in _CASES[case]])
+        # (per case: every cell's first segment, then every cell's second: as the vectorised code lists them)
+        rows = [cell[n] for k in _CASES for n in range(len(_CASES[k])) for cell in expected[k]]
+        np.testing.assert_allclose(segs, np.array(rows).reshape(-1, 2, 2), rtol=0, atol=1e-12)

@@ -444,3 +444,24 @@ def test_the_watch_pace_starts_slowly_and_shows_each_batch(sample, workers):
     # about 2.3 mini-batches in the first second (2/s, speeding up by one every 1.5 steps)
     assert 1 <= len(rec.reports) <= 5
     assert [r.step for r in rec.shown] == [r.step for r in rec.reports]  # each one shown
+
+
+def test_warm_up_starts_the_training_processes_server_once(monkeypatch):
+    """build_window starts the forkserver before it builds the window: it imports NumPy and the
+    engine meanwhile, and a second call (or the first worker) finds it running."""
+    from multiprocessing import forkserver
+
+    from nnstudio.training import workers
+
+    monkeypatch.delenv("NNSTUDIO_WORKER", raising=False)
+    workers.warm_up()
+    pid = forkserver._forkserver._forkserver_pid
+    assert pid is not None
+    workers.warm_up()
+    assert forkserver._forkserver._forkserver_pid == pid
+    w = workers.make_worker()
+    w.start()
+    try:
+        assert w.alive and forkserver._forkserver._forkserver_pid == pid
+    finally:
+        w.stop()
