@@ -91,6 +91,9 @@ def _has_text(w) -> bool:
 def problems(window) -> list[str]:
     out: list[str] = []
     tops = [window] + [d for d in window.findChildren(QtWidgets.QDockWidget) if d.isFloating() and _shown(d)]
+    compare = getattr(window, "compare_window", None)  # (Training ▸ Compare runs: a window of its own)
+    if compare is not None and compare.isVisible():
+        tops.append(compare)
     for top in tops:
         if not _shown(top):
             continue
@@ -159,6 +162,13 @@ def every_view_shown(window, qtbot):
                 qtbot.wait(30)
                 yield f"{dock.objectName()} / {tabs.tabText(i)}"
             tabs.setCurrentIndex(0)
+    if hasattr(w, "open_compare"):  # the Compare window, as large as the studio's, with its first runs
+        win = w.open_compare()
+        qtbot.waitUntil(lambda: len(win.panels) >= 2, timeout=30000)
+        qtbot.wait(50)
+        yield "compareWindow"
+        win.close()
+        qtbot.wait(30)
     if w.lessons_dock is not None:
         w.open_lessons()
         qtbot.wait(30)

@@ -23,6 +23,7 @@ from pathlib import Path
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal, collect_garbage_in_gui_thread
 from nnstudio.gui.style.palette import app_palette, apply_theme
 from nnstudio.gui.tasks import QtRunner
+from nnstudio.gui.views.compare import open_compare_window
 from nnstudio.gui.training.controls import FOLDER_ITEM, TrainingActions, TrainingControls, parse_sizes
 from nnstudio.gui.views.lessons import LessonsView
 from nnstudio.gui.views.observations import ObservationsFeed
@@ -89,6 +90,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.observations = ObservationsFeed(s)  # (what the run shows, in words: nnstudio.session.commentary)
         self.lessons_view = LessonsView(self) if load_views else None
         self.lessons_dock = None
+        self.compare_window = None  # Training ▸ Compare runs… (made on first use)
         docks.build_docks(self)
         self.status = StatusBar(s, self)
         self.setStatusBar(self.status)
@@ -315,6 +317,11 @@ class MainWindow(QtWidgets.QMainWindow):
             if hasattr(v, "set_network_label"):
                 v.set_network_label(label)
         self.undo_action.setEnabled(self.session.can_undo)
+
+    def open_compare(self):
+        """Training ▸ Compare runs…: runs side by side, a separate experiment (nnstudio.gui.views.compare)."""
+        self.compare_window = open_compare_window(self, self.compare_window)
+        return self.compare_window
 
     def _on_network(self, _snap) -> None:
         self.undo_action.setEnabled(self.session.can_undo)
@@ -543,6 +550,8 @@ class MainWindow(QtWidgets.QMainWindow):
             apply_theme(app, dark=dark)
         self.plots.apply_theme(dark)
         self.actions.apply_theme(dark)
+        if self.compare_window is not None:
+            self.compare_window.apply_theme(dark)
         # The network views keep the videos' dark look in both themes (their colours are the 3b1b palette)
         dark_palette = app_palette(True)
         for d in (self.draw_dock, self.backprop_dock, self.gradient_dock, self.evaluation_dock):
@@ -661,6 +670,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if hasattr(runner, "shutdown"):
             runner.shutdown()
         self.session.shutdown()
+        if self.compare_window is not None:
+            self.compare_window.shutdown()
         # hosted views with threads of their own (landscape, evaluation): child widgets get no
         # closeEvent when the window closes, so their workers are stopped and joined here
         for v in self.views.values():

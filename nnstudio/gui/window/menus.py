@@ -64,6 +64,9 @@ def build_menus(window) -> None:
                             "Show the live run again after dragging the timeline into the past")
     w.continue_action = _action(w, t, "continueFromHereAction", "&Continue from here…", runs.continue_dialog, None,
                                 "A new run from the step of the past on screen, with the same or new settings")
+    w.compare_action = _action(w, t, "compareRunsAction", "&Compare runs…", w.open_compare, "Ctrl+Shift+C",
+                               "Train runs side by side from the same start, each with one setting changed "
+                               "(a separate experiment: the studio's network is not changed)")
     t.addSeparator()
     t.addAction(a.watch)
     t.addAction(a.full_speed)
