@@ -370,20 +370,26 @@ def smooth_grid(Z: np.ndarray, factor: int = 4) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- the path
+#: the most memory the trajectory ring takes (its vectors are float64 copies of every parameter)
+RING_BYTES = 64 * 2**20
+
+
 class TrajectoryRing:
     """Recent weight vectors of a training run (flat), for projecting the path onto a slice.
 
-    A fixed buffer of ``capacity`` vectors.  When it is full it drops every other vector
-    and from then on keeps only every 2nd, 4th, … snapshot, so it always spans the run
-    since the last rewind, densest nowhere and never larger than ``capacity`` × 13,002
-    floats.  A snapshot with a lower step than the last one (a rewind or a reset) starts a
-    new path.
+    A fixed buffer of ``capacity`` vectors, fewer for a big network (never more than
+    :data:`RING_BYTES`, and never fewer than 4: 200 copies of a 3.6-million-parameter network
+    would be 5.8 GB).  When it is full it drops every other vector and from then on keeps
+    only every 2nd, 4th, … snapshot, so it always spans the run since the last rewind,
+    densest nowhere.  A snapshot with a lower step than the last one (a rewind or a reset)
+    starts a new path.
     """
 
     def __init__(self, capacity: int = 256):
         if capacity < 4:
             raise ValueError("capacity must be at least 4")
         self.capacity = int(capacity)
+        self.rows = self.capacity  # vectors it holds at most (fewer for a big network: RING_BYTES)
         self._buf: np.ndarray | None = None
         self._steps = np.zeros(self.capacity, dtype=np.int64)
         self._n = 0
@@ -404,7 +410,9 @@ class TrajectoryRing:
         """Offer a snapshot; returns True if it was kept."""
         flat = np.asarray(flat, dtype=np.float64).ravel()
         if self._buf is None or self._buf.shape[1] != flat.size:
-            self._buf = np.empty((self.capacity, flat.size))
+            self._buf = None  # (the old buffer goes before the new one is made)
+            self.rows = max(4, min(self.capacity, RING_BYTES // (8 * max(1, flat.size))))
+            self._buf = np.empty((self.rows, flat.size))
             self.clear()
         if self.last_step is not None:
             if step < self.last_step:
@@ -415,8 +423,8 @@ class TrajectoryRing:
         self._seen += 1
         if self._n and (self._seen - 1) % self._stride:
             return False  # thinned out: keep every stride-th snapshot
-        if self._n == self.capacity:
-            keep = np.arange(0, self.capacity, 2)
+        if self._n == self.rows:
+            keep = np.arange(0, self.rows, 2)
             self._buf[: len(keep)] = self._buf[keep]
             self._steps[: len(keep)] = self._steps[keep]
             self._n = len(keep)

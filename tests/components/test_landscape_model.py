@@ -135,6 +135,26 @@ def test_ring_keeps_a_thinned_whole_run_and_restarts_on_rewind():
     assert len(ring) == 1 and ring.steps()[0] == 2
 
 
+def test_the_ring_of_a_big_network_is_bounded_in_bytes(monkeypatch):
+    """200 copies of a big network's parameters would be gigabytes: the ring holds fewer (never fewer
+    than 4) and still spans the whole run."""
+    from nnstudio.components import landscape
+
+    small = TrajectoryRing(capacity=200)
+    small.add(np.zeros(13_002), 1)  # the videos' network: all 200 (20.8 MB)
+    assert small.rows == 200
+    monkeypatch.setattr(landscape, "RING_BYTES", 8 * 1000 * 10)  # (room for 10 vectors of 1,000)
+    ring = TrajectoryRing(capacity=200)
+    for s in range(1, 101):
+        ring.add(np.full(1000, float(s)), s)
+    assert ring.rows == 10 and len(ring) <= 10 and ring.points().nbytes <= landscape.RING_BYTES
+    assert ring.steps()[0] == 1 and ring.steps()[-1] >= 90
+    huge = TrajectoryRing(capacity=200)
+    monkeypatch.setattr(landscape, "RING_BYTES", 8)
+    huge.add(np.zeros(1000), 1)
+    assert huge.rows == 4
+
+
 def test_cancel_and_bad_input():
     X, Y = toy()
     net = Network((12, 7, 5, 4), seed=1)
