@@ -671,6 +671,18 @@ class Session:
             self.worker.set_learning_rate(eta)
 
     def set_batch_size(self, n: int) -> None:
+        """A mini-batch too big for the network on screen to train within the memory limit is refused
+        (its activations grow with the batch), and the field goes back to the size kept."""
+        from nnstudio.limits import LimitError, check_network
+
+        net = self.network
+        if net is not None and int(n) != self.hyper["batch_size"]:
+            try:
+                check_network(net.sizes, int(n))
+            except LimitError as e:
+                self.events.hyper.emit("batch_size", self.hyper["batch_size"])
+                why = str(e).replace("use fewer or smaller layers", "use a smaller mini-batch")
+                raise SessionError(f"Mini-batches of {int(n):,}: {why}") from None
         if self._set_hyper("batch_size", int(n)):
             self.worker.set_batch_size(n)
 

@@ -101,6 +101,25 @@ def test_the_architecture_field_refuses_a_network_too_big_to_build_as_the_cli_do
     s.shutdown()
 
 
+def test_a_mini_batch_too_big_for_the_network_on_screen_is_refused_and_the_field_goes_back(monkeypatch):
+    monkeypatch.setenv("NNSTUDIO_MAX_NETWORK_MB", "150")
+    s = Session(worker=InlineWorker())
+    s.start_worker()
+    s.start("mnist-sample")
+    s.poll()
+    told = []
+    s.events.hyper.connect(lambda name, value: told.append((name, value)))
+    s.set_batch_size(100)  # fine for 784-16-16-10
+    with pytest.raises(LimitError):
+        check_network(s.network.sizes, 10_000)  # (what the limit says of the next one)
+    with pytest.raises(SessionError) as err:
+        s.set_batch_size(10_000)
+    assert "NNSTUDIO_MAX_NETWORK_MB" in str(err.value) and "\n" not in str(err.value)
+    assert str(err.value).startswith("Mini-batches of 10,000: ") and "smaller mini-batch" in str(err.value)
+    assert s.hyper["batch_size"] == 100 and told[-1] == ("batch_size", 100)  # the field shows 100 again
+    s.shutdown()
+
+
 def test_a_remembered_recipe_too_big_to_build_falls_back_to_the_default(monkeypatch):
     monkeypatch.setenv("NNSTUDIO_MAX_NETWORK_MB", "300")
     s = Session(worker=InlineWorker())
