@@ -62,8 +62,12 @@ def counter_text(step: int, last: int, epoch: int) -> str:
 
 
 def draw_counter(p: QtGui.QPainter, rect: QtCore.QRectF, text: str, px: float) -> None:
-    """The step counter (also what the tests read back)."""
-    p.setFont(pixel_font(px, bold=True))
+    """The step counter (also what the tests read back), in a font small enough to fit ``rect``."""
+    font = pixel_font(px, bold=True)
+    wide = QtGui.QFontMetricsF(font).horizontalAdvance(text)
+    if wide > rect.width() > 0:
+        font = pixel_font(max(6.0, px * rect.width() / wide * 0.97), bold=True)
+    p.setFont(font)
     p.setPen(qcolor(theme.TEXT))
     p.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
 
@@ -137,7 +141,8 @@ class ReplayRenderer:
         line = QtCore.QRectF(x0 + 10, top, w - x0 - 16, px * 1.6)
         p.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                    f"cost of this mini-batch {cost:.4f}" if math.isfinite(cost) else "cost: diverged")
-        plot = QtCore.QRectF(x0 + 12, line.bottom() + px, w - x0 - 24, h - line.bottom() - 3.2 * px)
+        # (room on the left for the rotated "cost", inside the curve's panel)
+        plot = QtCore.QRectF(x0 + 12 + 1.4 * px, line.bottom() + px, w - x0 - 24 - 1.4 * px, h - line.bottom() - 3.2 * px)
         p.setPen(QtGui.QPen(qcolor(theme.MUTED), 1))
         p.drawLine(plot.bottomLeft(), plot.bottomRight())
         p.drawLine(plot.bottomLeft(), plot.topLeft())

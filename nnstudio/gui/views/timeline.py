@@ -60,17 +60,23 @@ class TimelineBar(QtWidgets.QWidget):
         self.fork_button.setText("Continue from here…")
         self.fork_button.setToolTip("Start a new run from the step on screen, with the same or new settings")
         self.fork_button.setAutoRaise(True)
+        # the readout has the whole width (it says "past: step 10,800 of 12,000 · epoch 28"); the
+        # buttons sit at the slider's end
         top = QtWidgets.QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
+        top.setSpacing(8)
         top.addWidget(QtWidgets.QLabel("<b>Timeline</b>"))
         top.addWidget(self.readout, 1)
-        top.addWidget(self.live_button)
-        top.addWidget(self.fork_button)
+        row = QtWidgets.QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.live_button)
+        row.addWidget(self.fork_button)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(6, 0, 6, 4)
         lay.setSpacing(0)
         lay.addLayout(top)
-        lay.addWidget(self.slider)
+        lay.addLayout(row)
         self.slider.valueChanged.connect(self._moved)
         self.live_button.clicked.connect(lambda: session.timeline.go_live())
         self.fork_button.clicked.connect(self.continueRequested.emit)
@@ -128,7 +134,7 @@ class TimelineBar(QtWidgets.QWidget):
             return
         snap = self.session.timeline.shown
         epoch = None if snap is None else (snap.epoch if snap.at_epoch_end else snap.epoch + 1)
-        self.readout.setText(f"<span style='color:{theme.PAST}; font-weight:600'>⏪ past: "
+        self.readout.setText(f"<span style='color:{theme.PAST}; font-weight:600'>past: "
                              f"{past_text(step, last, epoch)}</span>")
         if self.slider.value() != step and not self.slider.isSliderDown():
             self._set(lambda: self.slider.setValue(step))
