@@ -39,11 +39,11 @@ def draw_nudges(p: QtGui.QPainter, x: float, ys, values, scale: float, r: float)
     """Arrows on the neurons of one column (centres ``(x, ys)``, radius ``r``) for the nudges ``values``."""
     values = np.asarray(values, dtype=np.float64)
     s = np.clip(np.nan_to_num(np.abs(values) / (scale or 1.0)), 0.0, 1.0)
-    width = max(1.6, r * 0.28)
+    width = max(2.0, r * 0.28)
     for v, k, y in zip(values.tolist(), s.tolist(), np.asarray(ys).tolist()):
         if not v:
             continue  # (no nudge at all, e.g. a saturated neuron: no arrow)
-        length = r * (0.35 + 1.25 * k)
+        length = r * (0.4 + 1.8 * k)  # (the strongest reaches well past its neuron, as in the videos)
         arrow(p, x, y, y - length if v > 0 else y + length, width, theme.POSITIVE if v > 0 else theme.NEGATIVE)
 
 
