@@ -785,7 +785,7 @@ class BrowserPage(QtWidgets.QWidget):
         n = 0 if d is None else len(d)
         path = self._my_path
         self.mine.note.setText(f"{n:,} drawing{'s' if n != 1 else ''} you taught on the pad"
-                               + (f", kept in {path}" if path else "") + "; click one to review it")
+                               + (f", kept in {path}" if path else ""))
         self.mine.note.setToolTip(path)
         if not n:
             self._indices = np.zeros(0, dtype=np.intp)

@@ -163,7 +163,7 @@ class TeachPanel(QtWidgets.QFrame):
         self.nudges_button.clicked.connect(self.nudgesRequested)
         for b in (self.step_button, self.undo_button, self.nudges_button, self.close_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # (keys stay with the pad)
-        self.result = WrappedNote("", lines=3)
+        self.result = WrappedNote("", lines=5)
         self.result.setObjectName("teachResult")
         self.why = WrappedNote(SENTENCE, lines=3)
         self.why.setObjectName("teachWhy")
@@ -203,10 +203,10 @@ class TeachPanel(QtWidgets.QFrame):
 
     def start(self, label: str, read_as: str | None, cost: str | None = None) -> None:
         """Teaching a new drawing (or the same one, another digit): nothing stepped yet."""
-        read = f" <span style='color:{theme.MUTED}'>· read as {read_as}</span>" if read_as is not None else ""
+        read = f" <span style='color:{theme.MUTED}'>· at first read as {read_as}</span>" if read_as is not None else ""
         self.title.setText(f"That's a <b style='color:{theme.GOOD}'>{label}</b>{read}")
-        self.result.setText(f"Step ▶ takes one gradient-descent step on it{f' ({cost} cost)' if cost else ''}, as "
-                            "training would, with the studio's η, and applies it to the studio's network.")
+        self.result.setText(f"Step ▶: one gradient-descent step on it{f' ({cost} cost)' if cost else ''} with the "
+                            "studio's η, as training takes, applied to the studio's network.")
 
     def show_result(self, res, names, current: bool = True) -> None:
         """What a step did (``res``: a TeachResult); ``current`` False: the network moved on since."""
@@ -221,6 +221,8 @@ class TeachPanel(QtWidgets.QFrame):
         read = (f"Read as {name(res.guess_before)} ({res.before[res.guess_before]:.2f}) → {name(res.guess_after)} "
                 f"({res.after[res.guess_after]:.2f}) after one step {how} (η = {res.learning_rate:g}). ")
         text = read + accuracy_text(res) + "."
+        if not res.learned:
+            text += f" Not read as {name(res.label)} yet: Step ▶ again."
         if not res.alone and res.accuracy_after is not None and res.accuracy_before is not None \
                 and 100 * (res.accuracy_before - res.accuracy_after) >= BIG_DROP:
             text += " A big step: Undo, lower η in the Training panel, step again."

@@ -65,7 +65,7 @@ def test_teach_a_misread_drawing_step_it_is_read_right_undo_puts_every_weight_ba
     click_bar(qtbot, pad, 0)  # "no: it's a 0"
     assert pad.teaching == 0 and pad.teach_panel.isVisible() and not pad.guess.isVisible()
     assert pad.outputs_caption.text() == CAPTION_TAUGHT
-    assert "That's a <b" in pad.teach_panel.title.text() and "read as 8" in pad.teach_panel.title.text()
+    assert "That's a <b" in pad.teach_panel.title.text() and "at first read as 8" in pad.teach_panel.title.text()
     # the drawing, labelled 0, is the studio's example: the Backprop explorer shows its desired nudges
     assert s.current_input.label == 0 and s.current_input.source == "drawing pad"
     qtbot.mouseClick(pad.teach_panel.nudges_button, Qt.MouseButton.LeftButton)
@@ -210,3 +210,21 @@ def test_training_can_mix_my_digits_in(qtbot, make_window):
     assert s.teacher.mix_in and s.teacher.in_run == (1, r) and r >= 1 and s.history.n_train == n + r
     assert same(s.network, taught)  # (the weights are kept: a new run of the same network)
     assert w.controls.my_digits_info.text().startswith(f"In training, each {r} times")
+
+
+def test_the_panel_says_when_one_step_was_not_enough(qtbot):
+    from nnstudio.gui.views.pad.teach import TeachPanel
+    from nnstudio.session.teach import TeachResult
+
+    panel = TeachPanel()
+    qtbot.addWidget(panel)
+    before, after = np.full(10, 0.01), np.full(10, 0.01)
+    before[5], after[3], after[9] = 0.82, 0.96, 0.41
+    res = TeachResult(1, 9, False, 0.5, "cross-entropy", np.zeros(784), np.arange(9), before, after, 1.0, 0.5,
+                      accuracy_before=0.936, accuracy_after=0.923, other_accuracy_after=0.55)
+    panel.show_result(res, [str(d) for d in range(10)])
+    text = panel.result.text()
+    assert text.startswith("Read as 5 (0.82) → 3 (0.96) after one step with 9 real digits (η = 0.5). ")
+    assert "Test accuracy 93.6 % → 92.3 % (alone: 55.0 %)." in text and text.endswith("Not read as 9 yet: Step ▶ again.")
+    panel.show_result(res, [str(d) for d in range(10)], current=False)
+    assert "changed since this step" in panel.result.text()
