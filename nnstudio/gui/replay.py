@@ -103,8 +103,11 @@ class ReplayRenderer:
         cost = rows["cost"][sel].astype(float)
         self._cost = cost
         self._mean = _moving_mean(cost, max(5, len(cost) // 60))
+        self._band = None  # (pixel columns, (x, 10th and 90th percentiles per column)), made on first use
         finite = cost[np.isfinite(cost)]
-        self._ylim = (0.0, float(np.percentile(finite, 99.5)) * 1.05 if len(finite) else 1.0)
+        # (up to most mini-batches' costs and the whole moving mean: a few spiky mini-batches go off the top)
+        top = max(float(np.percentile(finite, 90)), float(np.nanmax(self._mean))) * 1.1 if len(finite) else 1.0
+        self._ylim = (0.0, top or 1.0)
 
     def frame(self, step: int) -> Image.Image:
         """The run at ``step``, drawn (an RGB image)."""
@@ -167,13 +170,26 @@ class ReplayRenderer:
             return x, y
 
         cols = max(2, int(plot.width()))
-        for values, colour, width, alpha in ((self._cost, (139, 148, 158), 1.0, 90), (self._mean, theme.POSITIVE, 2.0, 255)):
-            pts = _columns(self._steps, values, s0, s1, cols)
-            if len(pts) < 2:
-                continue
-            poly = QtGui.QPolygonF([QtCore.QPointF(*xy(s, c)) for s, c in pts])
-            p.setPen(QtGui.QPen(qcolor(colour, alpha), width))
-            p.drawPolyline(poly)
+        if len(self._steps) <= 4 * cols:  # each mini-batch's cost, a faint line
+            pts = _columns(self._steps, self._cost, s0, s1, cols)
+            if len(pts) >= 2:
+                p.setPen(QtGui.QPen(qcolor((139, 148, 158), 90), 1.0))
+                p.drawPolyline(QtGui.QPolygonF([QtCore.QPointF(*xy(s, c)) for s, c in pts]))
+        else:  # hundreds per pixel column: the band of their middle 80 % (their extremes would hide the mean)
+            if self._band is None or self._band[0] != cols:
+                self._band = (cols, _band(self._steps, self._cost, s0, s1, cols))
+            xs, lo, hi = self._band[1]
+            if len(xs) >= 2:
+                poly = QtGui.QPolygonF([QtCore.QPointF(*xy(s, c)) for s, c in zip(xs, hi)]
+                                       + [QtCore.QPointF(*xy(s, c)) for s, c in zip(xs[::-1], lo[::-1])])
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(qcolor((139, 148, 158), 70))
+                p.drawPolygon(poly)
+        pts = _columns(self._steps, self._mean, s0, s1, cols)
+        if len(pts) >= 2:
+            p.setPen(QtGui.QPen(qcolor(theme.POSITIVE), 2.0))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawPolyline(QtGui.QPolygonF([QtCore.QPointF(*xy(s, c)) for s, c in pts]))
         x, y = xy(step, cost if math.isfinite(cost) else y1)
         p.setPen(QtGui.QPen(qcolor(theme.PAST), 2))
         p.drawLine(QtCore.QPointF(x, plot.top()), QtCore.QPointF(x, plot.bottom()))
@@ -232,6 +248,21 @@ def _moving_mean(y: np.ndarray, window: int) -> np.ndarray:
     lo = np.maximum(0, k - window + 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return (c[k + 1] - c[lo]) / (n[k + 1] - n[lo])
+
+
+def _band(x: np.ndarray, y: np.ndarray, x0: float, x1: float, cols: int):
+    """Per pixel column: its middle x, and the 10th and 90th percentiles of its values."""
+    ok = np.isfinite(y)
+    x, y = x[ok], y[ok]
+    col = np.minimum(cols - 1, ((x - x0) / max(1e-9, x1 - x0) * cols).astype(int))
+    starts = np.flatnonzero(np.diff(np.concatenate(([-1], col))))
+    xs, lo, hi = [], [], []
+    for a, b in zip(starts, np.append(starts[1:], len(x))):
+        q10, q90 = np.percentile(y[a:b], (10, 90))
+        xs.append(float(x[(a + b - 1) // 2]))
+        lo.append(float(q10))
+        hi.append(float(q90))
+    return xs, lo, hi
 
 
 def _columns(x: np.ndarray, y: np.ndarray, x0: float, x1: float, cols: int) -> list[tuple[float, float]]:
