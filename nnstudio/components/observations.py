@@ -263,8 +263,9 @@ def saturated(run: RunFacts, net: NetworkFacts | None, on: bool) -> Observation 
         f"{k} of the {n} hidden neurons are pinned at an end of the {net.activation} for at least "
         f"{100 * STUCK_SHARE:.0f} % of the images ({_neurons(net)}). There f′(z) ≈ 0, so almost no gradient flows "
         "through them: their incoming weights stop learning and they tell the next layer nothing.",
-        "Start again with smaller initial weights (Initialisation: scaled) or a smaller η. Click one of them in the "
-        "diagram to see its z.", "diagram", net.step)
+        f"A smaller learning rate (try η = {_eta(max(1e-4, run.learning_rate / 3))}) keeps the weights, and so z, from "
+        "growing so large; start again (Reset) with it, and with Initialisation: scaled, which starts every z small. "
+        "Click one of them in the diagram to see its z.", "diagram", net.step)
 
 
 def dead(run: RunFacts, net: NetworkFacts | None, on: bool) -> Observation | None:

@@ -130,9 +130,6 @@ def build_docks(window) -> None:
     scroll.setMinimumWidth(w.controls.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
     w.training_dock = _dock(w, "trainingDock", "Training", scroll, L)
     w.plots_dock = _dock(w, "plotsDock", "Plots", _plots_host(w), R)
-    # what the run shows, in words (nnstudio.gui.views.observations): under the plots
-    w.observations_dock = _dock(w, "observationsDock", "Observations", w.observations, R)
-    w.splitDockWidget(w.plots_dock, w.observations_dock, Qt.Orientation.Vertical)
     w.draw_dock = _dock(w, "drawDock", "Draw", _host(w.views["draw"], "drawScroll"), B)
     w.backprop_dock = _dock(w, "backpropDock", "Backprop", _host(w.views["backprop"], "backpropScroll"), B)
     tabs = QtWidgets.QTabWidget()
@@ -143,6 +140,9 @@ def build_docks(window) -> None:
     w.gradient_tabs = tabs
     w.gradient_dock = _dock(w, "gradientDock", "Gradient descent", tabs, B)
     w.evaluation_dock = _dock(w, "evaluationDock", "Evaluation", _host(w.views["evaluation"], "evaluationScroll"), B)
+    # what the run shows, in words (nnstudio.gui.views.observations): beside the views along the bottom
+    w.observations_dock = _dock(w, "observationsDock", "Observations", w.observations, B)
+    w.splitDockWidget(w.draw_dock, w.observations_dock, Qt.Orientation.Horizontal)
     w.tabifyDockWidget(w.draw_dock, w.backprop_dock)
     w.tabifyDockWidget(w.backprop_dock, w.gradient_dock)
     w.tabifyDockWidget(w.gradient_dock, w.evaluation_dock)
@@ -212,9 +212,8 @@ def arrange_for_width(window, width: int) -> None:
     else:
         if w.dockWidgetArea(w.plots_dock) != R:
             w.addDockWidget(R, w.plots_dock)
-        if w.dockWidgetArea(obs) != R or obs in w.tabifiedDockWidgets(w.plots_dock):
-            w.addDockWidget(R, obs)
-            w.splitDockWidget(w.plots_dock, obs, Qt.Orientation.Vertical)
+        if w.dockWidgetArea(obs) != B or w.tabifiedDockWidgets(obs):  # (beside the bottom tab group, not in it)
+            w.addDockWidget(B, obs, Qt.Orientation.Horizontal)
 
 
 def apply_default_sizes(window) -> None:
@@ -225,11 +224,11 @@ def apply_default_sizes(window) -> None:
     w.resizeDocks([w.training_dock], [w.training_dock.minimumSizeHint().width()], H)
     if w.dockWidgetArea(w.plots_dock) == Qt.DockWidgetArea.RightDockWidgetArea:
         w.resizeDocks([w.plots_dock], [int(width * 0.26)], H)
-        if w.dockWidgetArea(w.observations_dock) == Qt.DockWidgetArea.RightDockWidgetArea:
-            w.resizeDocks([w.plots_dock, w.observations_dock], [int(height * 0.62), int(height * 0.38)], V)
     # a short window gives the bottom views a little more of its height (the diagram scales down)
     share = 0.40 if height >= 900 else 0.46
     w.resizeDocks([w.draw_dock], [int(height * share)], V)
+    if not w.tabifiedDockWidgets(w.observations_dock):  # (beside the bottom views: a column of cards)
+        w.resizeDocks([w.observations_dock], [int(width * 0.22)], H)
 
 
 def reset_layout(window, default_state: bytes, version: int) -> None:

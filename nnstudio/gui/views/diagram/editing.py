@@ -6,7 +6,8 @@
   (``set_edit``).  The sliders are *relative to the network as it was when the edit began*: the
   bias slider adds Δb to b (so z moves by exactly Δb), the scale multiplies the incoming weights.
 * :class:`AblationChart`: the test accuracy with each neuron of the layer switched off, a dashed
-  line at the accuracy with all of them on; click a bar to inspect that neuron.
+  line at the accuracy with all of them on, and under each bar that neuron's weight image (first
+  hidden layer: what it looks for in the pixels); click a bar or an image to inspect that neuron.
 * :class:`NeuronNumbers`: the test accuracy of the network on screen (and of the one before the
   edit) and the ablation chart's numbers, computed off the GUI thread (``nnstudio.gui.tasks``),
   the newest request always winning, by ``nnstudio.components.ablation``.
@@ -23,7 +24,7 @@ from nnstudio.components.ablation import ablation, accuracy, hidden_layer
 from nnstudio.components.diagram import MIN_TEXT_PX
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from nnstudio.gui.style import theme
-from nnstudio.gui.style.paint import pixel_font, qcolor
+from nnstudio.gui.style.paint import pixel_font, qcolor, signed_qimage
 from nnstudio.gui.tasks import JobRunner
 from nnstudio.session.edits import BIAS_SHIFT_RANGE, WEIGHT_SCALE_RANGE, NeuronEdit
 
@@ -150,15 +151,20 @@ class AblationChart(QtWidgets.QWidget):
         self.values = np.zeros(0)
         self.full: float | None = None
         self.highlight: int | None = None
+        self.images: list = []  # each neuron's weight image (QImage), or none
         self.message = "no neuron selected"
         self.setMouseTracking(True)
         self.setMinimumHeight(110)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
 
-    def set_data(self, values, full: float, highlight: int | None) -> None:
+    def set_data(self, values, full: float, highlight: int | None, weights=None) -> None:
+        """``values``: accuracy (0..1) with each neuron off; ``full``: all on; ``weights``: each neuron's
+        incoming weights as a 2-D image (n, side, side), drawn under its bar, or None."""
         self.values = 100.0 * np.asarray(values, dtype=np.float64)
         self.full = 100.0 * float(full)
         self.highlight = highlight
+        self.images = [] if weights is None else [
+            signed_qimage(w, float(np.abs(w).max()) or 1.0) for w in np.asarray(weights, dtype=np.float64)]
         self.message = ""
         self.update()
 
@@ -173,8 +179,16 @@ class AblationChart(QtWidgets.QWidget):
         hi = min(100.0, math.ceil(max(float(v.max()), self.full) + 0.5))
         return lo, max(hi, lo + 1.0)
 
+    def thumb_side(self) -> float:
+        """The side of the weight images under the bars (0: none shown)."""
+        n = self.values.size
+        if not self.images or len(self.images) != n or n > 40:
+            return 0.0
+        side = min(36.0, (self.width() - 58.0) / n - 2.0, 0.3 * self.height())
+        return side if side >= 10.0 else 0.0
+
     def _area(self) -> QtCore.QRectF:
-        bottom = 20.0 if self.values.size <= 40 else 6.0
+        bottom = (20.0 if self.values.size <= 40 else 6.0) + self.thumb_side() + (4.0 if self.thumb_side() else 0.0)
         return QtCore.QRectF(50.0, 8.0, max(1.0, self.width() - 58.0), max(1.0, self.height() - 8.0 - bottom))
 
     def bar_rect(self, i: int) -> QtCore.QRectF:
@@ -228,12 +242,24 @@ class AblationChart(QtWidgets.QWidget):
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(self.bar_rect(self.highlight).adjusted(-1, -1, 1, 1))
         n = self.values.size
+        t = self.thumb_side()
+        if t:  # each neuron's weight image under its bar
+            bw = area.width() / n
+            p.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, False)
+            for i, img in enumerate(self.images):
+                r = QtCore.QRectF(area.left() + i * bw + (bw - t) / 2, area.bottom() + 4, t, t)
+                p.drawImage(r, img)
+                if i == self.highlight:
+                    p.setPen(QtGui.QPen(qcolor(theme.ACCENT), 2))
+                    p.setBrush(Qt.BrushStyle.NoBrush)
+                    p.drawRect(r.adjusted(-1, -1, 1, 1))
         if n <= 40:
             bw = area.width() / n
             every = max(1, int(np.ceil(22 / bw)))
             for i in range(0, n, every):
                 p.setPen(qcolor(theme.ACCENT if i == self.highlight else theme.TEXT))
-                p.drawText(QtCore.QRectF(area.left() + i * bw + bw / 2 - 20, area.bottom() + 2, 40, 16),
+                p.drawText(QtCore.QRectF(area.left() + i * bw + bw / 2 - 20, area.bottom() + 2 + (t + 4 if t else 0),
+                                         40, 16),
                            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, str(i))
         p.end()
 

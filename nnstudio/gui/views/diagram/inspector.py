@@ -569,7 +569,9 @@ class NeuronInspector(StudioView):
         if layer != self.layer:
             return
         self._ablation_layer = layer
-        self.ablation_chart.set_data(values, full, self.index)
+        side = image_side(network.sizes[0]) if layer == 1 else None  # (first hidden layer: what each looks for)
+        images = None if side is None else network.weights[0].reshape(-1, side, side)
+        self.ablation_chart.set_data(values, full, self.index, images)
         drops = full - np.asarray(values)
         k, j = int(np.argmax(drops)), self.index
         self.ablation_note.setText(

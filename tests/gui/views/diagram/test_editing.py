@@ -128,6 +128,9 @@ def test_which_neurons_matter_equals_a_direct_computation_and_a_bar_click_inspec
     np.testing.assert_allclose(chart.values, 100 * ablation(s.network, X, y, 1), rtol=0, atol=1e-9)
     assert chart.full == pytest.approx(100 * accuracy(s.network, X, y)) and chart.highlight == 3
     assert "switched off" in ins.ablation_note.text()
+    # under each bar, that neuron's weight image (what it looks for in the pixels)
+    assert len(chart.images) == 16 and chart.thumb_side() >= 10
+    assert chart.images[3].width() == 28 and chart.images[3].pixelColor(0, 0).isValid()
     # a click on bar 7 inspects neuron 7
     settle(qtbot, w)
     pos = chart.bar_rect(7).center().toPoint()
