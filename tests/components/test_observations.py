@@ -158,3 +158,19 @@ def test_run_facts_from_the_history():
     assert empty.step == 0 and not len(empty.costs)
     assert Observer().check(empty, None, 0.0) == []
     assert isinstance(measure_network(Network((784, 5, 10), seed=1), np.zeros((3, 784)), [1, 2, 3]), NetworkFacts)
+
+
+def test_overshoot_also_when_the_cost_zig_zags_or_blows_up():
+    """The two other faces of a step too long, on the numbers alone: epoch costs up and down by more than
+    10 % each time, and an infinite cost; steady or gently falling costs say nothing."""
+    flat = np.full(200, 0.2)
+
+    def epochs(costs):
+        return [(i + 1, 4000 * (i + 1), c, 0.8, None) for i, c in enumerate(costs)]
+
+    zig = obs.overshoot(RunFacts(flat, 400, epochs([0.30, 0.20, 0.32, 0.21]), 8.0), None, False)
+    assert zig is not None and "zig-zags" in zig.title and "η = 2.67" in zig.advice
+    assert obs.overshoot(RunFacts(flat, 400, epochs([0.30, 0.25, 0.22, 0.20]), 1.5), None, False) is None
+    assert obs.overshoot(RunFacts(flat, 400, epochs([0.30, 0.29, 0.30, 0.29]), 1.5), None, False) is None
+    blown = obs.overshoot(RunFacts(np.r_[flat, np.inf], 201, [], 30.0), None, False)
+    assert blown is not None and "blew up" in blown.title and blown.view == "playground"
