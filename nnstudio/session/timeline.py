@@ -122,6 +122,17 @@ class Timeline:
         s, last = self.shown.past
         return f" · past: step {s:,} of {last:,}"
 
+    def progress(self) -> dict | None:
+        """Where the step on screen is, as :meth:`Session.progress` says where the run is (the status
+        bar shows this while the past is on screen), or None when live."""
+        snap = self.shown
+        if snap is None or snap.past is None:
+            return None
+        n = self.s.history.n_train or (self.s.dataset.n_train if self.s.dataset is not None else 0)
+        bs = snap.batch_size or int(self.s.hyper["batch_size"])
+        return {"epoch": snap.epoch if snap.at_epoch_end else snap.epoch + 1, "batch": snap.batch + 1,
+                "batches": -(-n // max(1, bs)) if n else None, "examples": snap.examples_seen}
+
     # ================================================================== showing a step
     def show(self, step: int) -> bool:
         """Put the run as it was after mini-batch ``step`` on screen (clamped to :meth:`span`)."""

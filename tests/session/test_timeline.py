@@ -98,6 +98,7 @@ def test_the_past_is_marked_everywhere_and_one_command_returns_to_live(session):
     s.timeline.show(120)
     assert s.network_label() == f"{label} · past: step 120 of {s.last_report.step:,}"
     assert past[-1] == (120, s.last_report.step)
+    assert s.timeline.progress() == {"epoch": 1, "batch": 120, "batches": 400, "examples": 1200}
     # a run playing goes on underneath: its snapshots wait, the screen keeps the past
     s.timeline.go_live()
     s.play()
@@ -112,7 +113,7 @@ def test_the_past_is_marked_everywhere_and_one_command_returns_to_live(session):
     s.poll()
     assert s.timeline.go_live()
     assert s.snapshot.past is None and s.snapshot.step >= live.step and s.network_label() == label
-    assert past[-1] == (None, None)
+    assert past[-1] == (None, None) and s.timeline.progress() is None
     # an explorer step on the past is refused (it would change a network that is gone)
     s.timeline.show(50)
     before = s.network.buffer.copy()

@@ -82,7 +82,7 @@ class StatusBar(QtWidgets.QStatusBar):
                 self._set(self.labels["speed"], "   — ex/s")
             return
         self._version = h.version
-        p = s.progress()
+        p = s.timeline.progress() or s.progress()  # (while the past is on screen: where it is)
         if p["epoch"] is None:
             self._set(self.labels["epoch"], "epoch —")
             self._set(self.labels["batch"], "batch —")

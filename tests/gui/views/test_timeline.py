@@ -77,12 +77,17 @@ def test_scrubbing_shows_the_past_bit_for_bit_and_l_goes_back_to_live(qtbot, tra
     wait_shown(qtbot, w, 123)
     assert np.array_equal(s.network.buffer, fresh(w, 123))
     assert s.timeline.last_ms < 2000 and s.timeline.last_replayed <= 2000
+    # the status bar's numbers are the step on screen's, not the live run's
+    labels = w.status.labels
+    assert labels["epoch"].text().split() == ["epoch", "1"] and labels["batch"].text().split() == ["batch", "123/400"]
+    assert labels["examples"].text().split() == ["1,230", "seen"]
     # L: back to live, from anywhere in the window
     w.activateWindow()
     key(qtbot, w, Qt.Key.Key_L)
     assert s.snapshot.past is None and np.array_equal(s.network.buffer, live)
     assert "live" in bar.readout.text() and "past" not in status.text() and status.styleSheet() == ""
     assert bar.slider.value() == last and not bar.live_button.isEnabled()
+    assert labels["examples"].text().split() == [f"{s.last_report.examples_seen:,}", "seen"]
 
 
 def probe_at_step(qtbot, w, step: int) -> QtCore.QPoint:
