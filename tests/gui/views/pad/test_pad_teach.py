@@ -228,3 +228,39 @@ def test_the_panel_says_when_one_step_was_not_enough(qtbot):
     assert "Test accuracy 93.6 % → 92.3 % (alone: 55.0 %)." in text and text.endswith("Not read as 9 yet: Step ▶ again.")
     panel.show_result(res, [str(d) for d in range(10)], current=False)
     assert "changed since this step" in panel.result.text()
+
+
+SIZES = [(1024, 700), (1280, 720), (1600, 1000), (1920, 1080)]
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_the_teaching_panel_and_my_digits_fit_at_every_size(qtbot, make_window, size, theme):
+    from geometry import problems
+
+    w = make_window(load_views=True, size=size)
+    if theme == "light":
+        w.light_action.trigger()
+    w.reset_layout()
+    w.show_view("draw")
+    qtbot.wait(50)
+    pad = w.views["draw"]
+    draw(qtbot, pad, slashed_zero())
+    click_bar(qtbot, pad, 0)
+    qtbot.wait(30)
+    found = {p: "labelled" for p in problems(w)}
+    qtbot.mouseClick(pad.teach_panel.step_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pad.taught is not None and pad.taught.measured, timeout=10000)
+    qtbot.wait(30)
+    assert pad.teach_panel.isVisible() and pad.bars.isVisible()
+    found.update({p: "stepped" for p in problems(w) if p not in found})
+    ev = w.views["evaluation"]
+    w.show_view("evaluation")
+    ev.show_page(ev.browser)
+    ev.browser.split_combo.setCurrentIndex(2)
+    qtbot.mouseClick(ev.browser.gallery.viewport(), Qt.MouseButton.LeftButton,
+                     pos=ev.browser.gallery.item_rect(0).center())
+    qtbot.wait(30)
+    assert ev.browser.mine.delete_button.isVisible()
+    found.update({p: "my digits" for p in problems(w) if p not in found})
+    assert not found, "\n".join(f"[{state}] {p}" for p, state in found.items())
