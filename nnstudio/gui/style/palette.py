@@ -3,6 +3,7 @@ palette the network views keep in both themes."""
 
 from __future__ import annotations
 
+from nnstudio._resources import resource_path
 from nnstudio.gui.qt import QtGui, QtWidgets
 from nnstudio.gui.style import theme
 
@@ -47,6 +48,11 @@ def stylesheet(dark: bool) -> str:
     button = "#222a35" if dark else "#f0f3f6"
     hover = "#2c3644" if dark else "#e2e7ec"
     c = "#trainingControls"
+    # Fusion draws a check box's frame a shade darker than the window: on the dark theme's panels
+    # an empty box was a black square on near-black (the diagram's toolbar styles its own alike)
+    box_border = "#6b7684" if dark else "#8c959f"
+    box_base = "#0b0e13" if dark else "#ffffff"
+    check = resource_path("icons", "check.svg").as_posix()
     return f"""
 QMainWindow::separator {{ background: {border}; width: 3px; height: 3px; }}
 QDockWidget::title {{ background: {title_bg}; padding: 5px 8px; border-bottom: 1px solid {border};
@@ -65,6 +71,12 @@ QDockWidget::title {{ background: {title_bg}; padding: 5px 8px; border-bottom: 1
 {c} QToolButton[primary="true"]:hover {{ background: #ffd45e; }}
 {c} QToolButton[primary="true"]:disabled {{ background: {button}; color: {muted}; border-color: {border}; }}
 {c} QLineEdit[invalid="true"] {{ border: 1px solid {theme.BAD}; border-radius: 3px; }}
+QCheckBox::indicator {{ width: 13px; height: 13px; border: 1px solid {box_border}; border-radius: 3px;
+                        background: {box_base}; }}
+QCheckBox::indicator:hover {{ border-color: {accent}; }}
+QCheckBox::indicator:checked {{ background: {accent}; border-color: {accent}; image: url({check}); }}
+QCheckBox::indicator:disabled {{ border-color: {border}; background: transparent; }}
+QCheckBox::indicator:checked:disabled {{ background: {border}; image: none; }}
 #statusBar {{ border-top: 1px solid {border}; }}
 #statusBar QLabel[statusField="true"] {{ padding: 0 8px; border-left: 1px solid {border}; }}
 #trainingScroll, #trainingScroll > QWidget > QWidget {{ background: transparent; }}
