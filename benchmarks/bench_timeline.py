@@ -52,6 +52,7 @@ SIZES, BATCH, ETA, SEED = (784, 16, 16, 10), 10, 0.5, 0
 
 
 def train(data: str, epochs: int) -> tuple[Session, float]:
+    """The session trains SIZES for ``epochs`` at full speed; returns it and the seconds it took."""
     s = Session(worker=make_worker())
     s.start_worker()
     s.start(data)
@@ -132,6 +133,7 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--random", type=int, default=200, help="random steps to show (default %(default)s)")
     ap.add_argument("--verify", type=int, default=0, help="check N rebuilt steps against fresh runs")
+    ap.add_argument("--sizes", default="784-16-16-10", help="the network (default %(default)s)")
     ap.add_argument("--engine", choices=("auto", "c", "numpy"), default="auto",
                     help="the trainer's engine (NNSTUDIO_ENGINE; the checkpoints' spacing follows it)")
     ap.add_argument("--calibrate", action="store_true")
@@ -140,6 +142,8 @@ def main(argv=None) -> int:
     if args.data == str(SHARED) and not (SHARED / "train-images-idx3-ubyte.gz").is_file():
         print(f"{SHARED} not found: using the embedded sample (not the target's measure)", file=sys.stderr)
         args.data = "mnist-sample"
+    global SIZES
+    SIZES = tuple(int(v) for v in args.sizes.split("-"))
     if args.engine != "auto":
         os.environ["NNSTUDIO_ENGINE"] = args.engine  # (before the training process starts)
     if args.calibrate:

@@ -32,19 +32,15 @@ OUT = Path(__file__).resolve().parent
 STEP = 1240
 
 
-def wait(app, cond, timeout=60.0) -> bool:
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            return False
+def spin(app, seconds: float, until=None) -> bool:
+    """Run the event loop for ``seconds``, or until ``until()`` is true (then True)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if until is not None and until():
+            return True
         app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
         time.sleep(0.01)
-    return True
-
-
-def pause(app, seconds: float) -> None:
-    end = time.monotonic() + seconds
-    wait(app, lambda: time.monotonic() > end, seconds + 1)
+    return until is None or bool(until())
 
 
 def main() -> int:
@@ -62,18 +58,18 @@ def main() -> int:
     w.show()
     w.start()
     s = w.session
-    assert wait(app, lambda: s.snapshot is not None and s.dataset is not None), "the studio did not start"
-    pause(app, 1.0)
+    assert spin(app, 60, lambda: s.snapshot is not None and s.dataset is not None), "the studio did not start"
+    spin(app, 1.0)
     w.views["draw"].load_example(0)
     w.actions.full_speed.trigger()
     s.set_epochs(30)
     s.play()
-    assert wait(app, lambda: s.run_state == "finished", 120), f"the run did not finish ({s.run_state})"
-    pause(app, 1.0)
+    assert spin(app, 120, lambda: s.run_state == "finished"), f"the run did not finish ({s.run_state})"
+    spin(app, 1.0)
     w.timeline_bar.refresh()
     w.timeline_bar.slider.setValue(STEP)
-    assert wait(app, lambda: s.snapshot.past is not None and s.snapshot.past[0] == STEP, 30), "no past"
-    pause(app, 1.0)
+    assert spin(app, 30, lambda: s.snapshot.past is not None and s.snapshot.past[0] == STEP), "no past"
+    spin(app, 1.0)
     print("state:", s.network_label(), s.history.n, s.run_state, f"{s.timeline.last_ms:.1f} ms")
     w.grab().save(str(OUT / "timeline-past.png"))
     print(OUT / "timeline-past.png")
@@ -86,7 +82,7 @@ def main() -> int:
     (_x0, _x1), (y0, y1) = vb.viewRange()
     scene = vb.mapViewToScene(QtCore.QPointF(x, y0 + 0.6 * (y1 - y0)))
     probe._moved(scene)  # (what the scene's mouse-move signal calls)
-    pause(app, 0.5)
+    spin(app, 0.5)
     print("hover:", probe.hover_text.replace("\n", " | "))
     dock = w.plots_dock.widget()
     dock.grab().save(str(OUT / "timeline-hover.png"))
