@@ -300,7 +300,7 @@ class AllExamplesPanel(_Panel):
         eta = v.learning_rate
         self.summary.setText(
             f"<b>{ref.label()}</b> = {fmt(bn.value)} now<br>"
-            f"each example's desired change: −∂C<sub>i</sub>/∂θ (bars)<br>"
+            f"each example's desired change: −∂C<sub style='{theme.SCRIPT}'>i</sub>/∂θ (bars)<br>"
             f"their <b style='color:{theme.ACCENT}'>average</b> = {_num(bn.average, plus=True)}"
             f" = −∂C/∂θ of the batch's mean cost — the actual gradient step's direction<br>"
             f"one step (η = {fmt(eta)}) moves it by η × average = {_num(eta * bn.average, plus=True)}<br>"

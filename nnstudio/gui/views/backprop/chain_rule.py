@@ -129,7 +129,7 @@ def chain_rule_html(cr, net, view) -> str:
     mut = f"color:{theme.MUTED}; font-size:9pt"
     sym = "w" if not ref.is_bias else "b"
     src = ("1 (for a bias)" if ref.is_bias else
-           f"a<sup>({ref.layer})</sup><sub>{ref.col}</sub>")
+           f"a<sup style='{theme.SCRIPT}'>({ref.layer})</sup><sub style='{theme.SCRIPT}'>{ref.col}</sub>")
     src_note = ("a bias adds 1·b to z" if ref.is_bias else
                 f"activation of {'pixel' if ref.layer == 0 else layer_name(sizes, ref.layer) + ' neuron'} {ref.col}")
     if cr.is_output:
@@ -144,12 +144,12 @@ def chain_rule_html(cr, net, view) -> str:
         f"<p style='font-size:11pt'><b style='color:{theme.ACCENT}'>{ref.label()}</b> — {ref.describe(sizes)}, "
         f"now {fmt(ref.value(net))}</p>",
         f"<p>For the current example (desired {names[cr.label]}; its cost C = {fmt(cr.cost)}), the chain rule "
-        f"through z = w·a<sub>prev</sub> + b and a = {f[:-1]}(z):</p>",
+        f"through z = w·a<sub style='{theme.SCRIPT}'>prev</sub> + b and a = {f[:-1]}(z):</p>",
         "<table cellspacing='0' cellpadding='5'>",
         f"<tr><td style='{big}'>∂C/∂{sym}</td><td style='{big}'>=</td>"
         f"<td align='center' style='{big}'>{src if not ref.is_bias else '1'}</td><td style='{big}'>·</td>"
-        f"<td align='center' style='{big}'>{f}(z<sup>({lj})</sup><sub>{ref.row}</sub>)</td><td style='{big}'>·</td>"
-        f"<td align='center' style='{big}'>∂C/∂a<sup>({lj})</sup><sub>{ref.row}</sub></td></tr>",
+        f"<td align='center' style='{big}'>{f}(z<sup style='font-size:15pt'>({lj})</sup><sub style='font-size:15pt'>{ref.row}</sub>)</td><td style='{big}'>·</td>"
+        f"<td align='center' style='{big}'>∂C/∂a<sup style='font-size:15pt'>({lj})</sup><sub style='font-size:15pt'>{ref.row}</sub></td></tr>",
         f"<tr><td></td><td style='{big}'>=</td><td align='center' style='{big}'>{fmt(cr.a_prev)}</td>"
         f"<td style='{big}'>·</td><td align='center' style='{big}'>{fmt(cr.fprime)}</td><td style='{big}'>·</td>"
         f"<td align='center' style='{big}'>{_num(cr.dC_da)}</td></tr>",
@@ -158,7 +158,7 @@ def chain_rule_html(cr, net, view) -> str:
         f"<tr><td></td><td style='{big}'>=</td><td colspan='5' style='{big}'><b>{_num(cr.product)}</b></td></tr>",
         "</table>",
         f"<p>Engine's backprop: <b>{_num(cr.backprop)}</b> &nbsp;·&nbsp; numerical derivative "
-        f"(C(θ+ε) − C(θ−ε)) / 2ε, ε = 10<sup>−6</sup>: <b>{_num(cr.numerical)}</b> &nbsp;·&nbsp; "
+        f"(C(θ+ε) − C(θ−ε)) / 2ε, ε = 10<sup style='{theme.SCRIPT}'>−6</sup>: <b>{_num(cr.numerical)}</b> &nbsp;·&nbsp; "
         f"difference {fmt(cr.error, 2)} "
         + (f"<span style='color:{theme.GOOD}'>✓ they agree</span>" if ok else
            f"<span style='color:{theme.BAD}'>✗ they disagree</span>") + "</p>",
@@ -166,13 +166,13 @@ def chain_rule_html(cr, net, view) -> str:
     if not cr.is_output:
         nxt = layer_name(sizes, lj + 1)
         fn = "σ′" if net.layer_activation(lj).name == "sigmoid" else f"{net.layer_activation(lj).name}′"
-        h.append(f"<p style='font-size:11pt'><b>∂C/∂a<sup>({lj})</sup><sub>{ref.row}</sub> is a sum over paths</b>: "
+        h.append(f"<p style='font-size:11pt'><b>∂C/∂a<sup style='{theme.SCRIPT}'>({lj})</sup><sub style='{theme.SCRIPT}'>{ref.row}</sub> is a sum over paths</b>: "
                  f"this neuron reaches the cost through every neuron m of {nxt}:<br>"
-                 f"∂C/∂a<sub>{ref.row}</sub> = Σ<sub>m</sub> w<sup>({lj + 1})</sup><sub>m,{ref.row}</sub> · "
-                 f"{fn}(z<sub>m</sub>) · ∂C/∂a<sub>m</sub></p>")
+                 f"∂C/∂a<sub style='{theme.SCRIPT}'>{ref.row}</sub> = Σ<sub style='{theme.SCRIPT}'>m</sub> w<sup style='{theme.SCRIPT}'>({lj + 1})</sup><sub style='{theme.SCRIPT}'>m,{ref.row}</sub> · "
+                 f"{fn}(z<sub style='{theme.SCRIPT}'>m</sub>) · ∂C/∂a<sub style='{theme.SCRIPT}'>m</sub></p>")
         h.append("<table cellspacing='0' cellpadding='3'>"
-                 f"<tr style='color:{theme.MUTED}'><td>m</td><td align='right'>w<sub>m,{ref.row}</sub></td>"
-                 f"<td align='right'>{fn}(z<sub>m</sub>)</td><td align='right'>∂C/∂a<sub>m</sub></td>"
+                 f"<tr style='color:{theme.MUTED}'><td>m</td><td align='right'>w<sub style='{theme.SCRIPT}'>m,{ref.row}</sub></td>"
+                 f"<td align='right'>{fn}(z<sub style='{theme.SCRIPT}'>m</sub>)</td><td align='right'>∂C/∂a<sub style='{theme.SCRIPT}'>m</sub></td>"
                  "<td align='right'>product</td></tr>")
         order = sorted(cr.terms, key=lambda t: -abs(t.product))
         shown = order[:12]
@@ -185,11 +185,11 @@ def chain_rule_html(cr, net, view) -> str:
             rest = sum(t.product for t in order[len(shown):])
             h.append(f"<tr style='color:{theme.MUTED}'><td colspan='4'>… {len(order) - len(shown)} smaller terms</td>"
                      f"<td align='right'>{_num(rest)}</td></tr>")
-        h.append(f"<tr><td colspan='4'><b>sum = ∂C/∂a<sub>{ref.row}</sub></b></td><td align='right'><b>"
+        h.append(f"<tr><td colspan='4'><b>sum = ∂C/∂a<sub style='{theme.SCRIPT}'>{ref.row}</sub></b></td><td align='right'><b>"
                  f"{_num(sum(t.product for t in cr.terms))}</b></td></tr></table>")
         if lj + 1 < L:
-            h.append(f"<p>Each ∂C/∂a<sub>m</sub> above is itself such a sum over the next layer. Unrolled, "
-                     f"∂C/∂a<sub>{ref.row}</sub> is the sum over all <b>{cr.n_paths:,}</b> paths to the output "
+            h.append(f"<p>Each ∂C/∂a<sub style='{theme.SCRIPT}'>m</sub> above is itself such a sum over the next layer. Unrolled, "
+                     f"∂C/∂a<sub style='{theme.SCRIPT}'>{ref.row}</sub> is the sum over all <b>{cr.n_paths:,}</b> paths to the output "
                      f"(Π w·σ′ along the path × ∂C/∂a = {view.formulas['dC_da']} at its end)"
                      + (f" = {_num(cr.paths_sum)}. The largest:</p>" if cr.paths_sum is not None else ".</p>"))
             if cr.top_paths:

@@ -331,7 +331,7 @@ class OneNeuronPanel(_Panel):
         want = "raise" if tw.desired >= 0 else "lower"
         self.title.setText(
             f"<span style='font-size:11pt'><b>How can output neuron <span style='color:{theme.ACCENT}'>{name}</span>"
-            f" move?</b></span>  a = σ(w·a<sub>prev</sub> + b) = {fmt(tw.a)},  σ′(z) = a(1 − a) = {fmt(tw.fprime)}. "
+            f" move?</b></span>  a = σ(w·a<sub style='{theme.SCRIPT}'>prev</sub> + b) = {fmt(tw.a)},  σ′(z) = a(1 − a) = {fmt(tw.fprime)}. "
             f"This example wants to <b>{want}</b> it: desired nudge −∂C/∂a = {_num(tw.desired, plus=True)}."
             + ("" if j == label else f" <span style='color:{theme.MUTED}'>(click the desired digit's row to see the "
                                      "neuron this example most wants to raise)</span>"))
@@ -344,17 +344,17 @@ class OneNeuronPanel(_Panel):
             f"desired Δb = (−∂C/∂a)·∂a/∂b = {_num(tw.want_bias, plus=True)}<br>"
             f"<span style='color:{theme.MUTED}'>magnitude |∂a/∂b| = {fmt(tw.mag_bias)}</span>")
         self.way_text["weights"].setText(
-            f"∂a/∂w<sub>k</sub> = σ′(z)·a<sub>k</sub>: the brightest connections matter most.<br>"
+            f"∂a/∂w<sub style='{theme.SCRIPT}'>k</sub> = σ′(z)·a<sub style='{theme.SCRIPT}'>k</sub>: the brightest connections matter most.<br>"
             f"biggest: w from neuron {k} (a = {fmt(tw.prev_activations[k], 3)}), desired Δw = "
             f"{_num(tw.want_weights[k], plus=True)}<br>"
-            f"<span style='color:{theme.MUTED}'>magnitude ‖∂a/∂w‖ = σ′(z)·‖a<sub>prev</sub>‖ = "
+            f"<span style='color:{theme.MUTED}'>magnitude ‖∂a/∂w‖ = σ′(z)·‖a<sub style='{theme.SCRIPT}'>prev</sub>‖ = "
             f"{fmt(tw.mag_weights)}</span>")
         self.way_text["prev"].setText(
-            f"∂a/∂a<sub>k</sub> = σ′(z)·w<sub>k</sub>: "
+            f"∂a/∂a<sub style='{theme.SCRIPT}'>k</sub> = σ′(z)·w<sub style='{theme.SCRIPT}'>k</sub>: "
             f"<span style='color:{BLUE}'>positive-weight neurons brighter</span>,"
             f" <span style='color:{RED}'>negative dimmer</span>.<br>"
             f"biggest: neuron {m} (w = {fmt(tw.weights[m], 3)}), desired Δa = {_num(tw.want_prev[m], plus=True)}<br>"
-            f"<span style='color:{theme.MUTED}'>magnitude ‖∂a/∂a<sub>prev</sub>‖ = σ′(z)·‖w‖ = "
+            f"<span style='color:{theme.MUTED}'>magnitude ‖∂a/∂a<sub style='{theme.SCRIPT}'>prev</sub>‖ = σ′(z)·‖w‖ = "
             f"{fmt(tw.mag_prev)}</span>")
         prev = layer_name(net.sizes, len(net.sizes) - 2)
         self.note.setText(
