@@ -147,3 +147,19 @@ def test_the_checker_sees_what_a_person_sees(qtbot):
     assert "overlap" in found and "«one»" in found
     assert "small text (7.0 pt)" in found
     assert "squashed" in found and "«A long caption»" in found
+
+
+def test_no_rich_text_subscript_is_drawn_under_9_pt():
+    """Qt draws a <sub> or <sup> at 2/3 of its size: a plain one in 10 pt text is ~6.7 pt. Every one in the
+    app's rich text carries theme.SCRIPT (or a size of its own), which brings it to ~9.3 pt."""
+    import re
+    from pathlib import Path
+
+    import nnstudio.gui
+
+    plain = []
+    for path in Path(nnstudio.gui.__file__).parent.rglob("*.py"):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"<su[bp]>", line) and not line.lstrip().startswith("#"):
+                plain.append(f"{path.name}:{n}")
+    assert not plain, "plain <sub>/<sup> (use style='{theme.SCRIPT}'): " + ", ".join(plain)
