@@ -48,6 +48,17 @@ def click_bar(qtbot, pad_view, digit):
     qtbot.mouseClick(pad_view.bars, Qt.MouseButton.LeftButton, pos=pad_view.bars.row_center(digit))
 
 
+def teach_a_slashed_zero(qtbot, w):
+    """Draw a slashed zero on the window's pad, click the 0 bar, Step ▶, and wait until it reads 0."""
+    w.show_view("draw")
+    pad = w.views["draw"]
+    draw(qtbot, pad, slashed_zero())
+    click_bar(qtbot, pad, 0)
+    qtbot.mouseClick(pad.teach_panel.step_button, Qt.MouseButton.LeftButton)
+    reads(qtbot, pad, 0)
+    return pad
+
+
 @pytest.fixture
 def studio(make_window):
     w = make_window(load_views=True, size=(1600, 1000))
@@ -129,12 +140,7 @@ def test_the_digit_key_teaches_and_alone_is_one_choice(qtbot, studio):
 
 def test_my_digits_survive_a_restart_and_the_browser_relabels_and_deletes_them(qtbot, make_window):
     w = make_window(load_views=True, size=(1600, 1000))
-    w.show_view("draw")
-    pad = w.views["draw"]
-    draw(qtbot, pad, slashed_zero())
-    click_bar(qtbot, pad, 0)
-    qtbot.mouseClick(pad.teach_panel.step_button, Qt.MouseButton.LeftButton)
-    reads(qtbot, pad, 0)
+    teach_a_slashed_zero(qtbot, w)
     kept = w.session.teacher.my_digits
     assert len(kept) == 1
     w.close()
@@ -196,12 +202,7 @@ def test_a_damaged_my_digits_file_is_told_in_one_line_and_nothing_else_is_lost(q
 def test_training_can_mix_my_digits_in(qtbot, make_window):
     w = make_window(load_views=True, size=(1600, 1000))
     s = w.session
-    w.show_view("draw")
-    pad = w.views["draw"]
-    draw(qtbot, pad, slashed_zero())
-    click_bar(qtbot, pad, 0)
-    qtbot.mouseClick(pad.teach_panel.step_button, Qt.MouseButton.LeftButton)
-    reads(qtbot, pad, 0)
+    teach_a_slashed_zero(qtbot, w)
     n = s.dataset.n_train
     taught = s.network.copy()
     w.controls.mix_in_check.setChecked(True)  # (the Training panel's box)
