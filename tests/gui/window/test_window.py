@@ -101,12 +101,12 @@ def test_title_names_tooltips_and_shortcuts(window):
     for name in ("learningRateInput", "batchSizeInput", "datasetSelector", "layerSizesInput", "speedSlider",
                  "epochsInput", "seedInput", "activationSelector", "costSelector", "initSelector"):
         assert w.findChild(QtWidgets.QWidget, name).toolTip(), name
-    assert {d.objectName() for d in w.docks} == {"trainingDock", "plotsDock", "drawDock", "backpropDock",
-                                                 "gradientDock", "evaluationDock"}
+    assert {d.objectName() for d in w.docks} == {"trainingDock", "plotsDock", "observationsDock", "drawDock",
+                                                 "backpropDock", "gradientDock", "evaluationDock"}
     # a View menu toggles every dock
     view_menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&View")
     toggles = [a for a in view_menu.actions() if a.objectName().endswith("DockToggle")]
-    assert len(toggles) == 6
+    assert len(toggles) == 7
     toggles[1].trigger()
     assert w.plots_dock.isHidden()
     toggles[1].trigger()
