@@ -118,6 +118,9 @@ def test_teach_a_misread_drawing_step_it_is_read_right_undo_puts_every_weight_ba
     # drawing again ends teaching: the preview and the guess come back
     stroke(qtbot, pad.pad, [(60, 60), (70, 70)])
     assert pad.teaching is None and pad.guess.isVisible() and not pad.teach_panel.isVisible()
+    # (let the new drawing reach every view before the window closes: MainWindow hands inputs over in a
+    # QTimer.singleShot(0, ...) that is not tied to the window, and one still queued would reach it deleted)
+    qtbot.waitUntil(lambda: not pad._timer.isActive() and w.views_input is s.current_input, timeout=5000)
 
 
 def test_the_digit_key_teaches_and_alone_is_one_choice(qtbot, studio):
