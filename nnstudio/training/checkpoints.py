@@ -20,11 +20,13 @@ the history) keeps them in a :class:`CheckpointStore` and rebuilds steps with a
 
 *How far apart.*  :func:`spacing` aims at :data:`REPLAY_SECONDS` of replay on the engine in use
 (a cost model of a mini-batch, measured in ``benchmarks/bench_timeline.py``): 784-16-16-10 at
-mini-batch 10 gets a checkpoint every 1,600 mini-batches or so on the C engine, ~300 on NumPy's.
+mini-batch 10 gets a checkpoint every ~970 mini-batches on the C engine, ~190 on NumPy's (12 ms of
+work, so that a machine busy with other things still rebuilds a step within the 50 ms target).
 The store holds float64 weights exactly (in a temporary file: the page cache holds them, not the
-process), at most :data:`BUDGET_BYTES`; past that it drops every other ordinary checkpoint and
-keeps half as many from then on (replays get up to twice as long).  30 epochs of MNIST (180,000
-mini-batches of 10) on the C engine keep ~120-220 checkpoints, 13-23 MB.
+process), at most :data:`BUDGET_BYTES`; past that, each new checkpoint makes it drop the ordinary
+one whose neighbours are closest together (the gaps stay even, as short as the budget allows).
+30 epochs of MNIST (180,000 mini-batches of 10) on the C engine keep ~190-370 checkpoints,
+20-40 MB.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from nnstudio.core import Network, Trainer
 from nnstudio.core.trainer import BatchReport, c_engine_available
 
 #: seconds a reconstruction's replay should take at most on an idle core (the target is 50 ms)
-REPLAY_SECONDS = 0.020
+REPLAY_SECONDS = 0.012
 #: bytes of weights the checkpoints of one run may hold (the target: ≤ 100 MB for 30 MNIST epochs)
 BUDGET_BYTES = 96 * 2**20
 
@@ -100,10 +102,7 @@ class CheckpointStore:
         self._slots: list[int] = []
         self._free: list[int] = []
         self._nslots = 0
-        #: after thinning, only every ``keep_every``-th ordinary checkpoint offered is kept
-        self.keep_every = 1
-        self._skipped = 0
-        #: how many times the store thinned itself (for the benchmark and the notes)
+        #: how many checkpoints the budget made the store drop (for the benchmark and the notes)
         self.thinned = 0
 
     def close(self) -> None:
@@ -142,13 +141,8 @@ class CheckpointStore:
             last = self._steps[-1] if self._steps else None
             if last is not None and step < last:
                 return False  # (older than what the run has: another run's, or out of order)
-            if not forced and last is not None:
-                if step == last:
-                    return False
-                self._skipped += 1
-                if self._skipped < self.keep_every:
-                    return False
-            self._skipped = 0
+            if not forced and step == last:
+                return False
             cp = Checkpoint(step, dict(position, forced=forced), forced)
             if last is not None and step == last:  # (an edit at the step of the last one: the new weights win)
                 slot = self._slots[-1]
@@ -176,23 +170,26 @@ class CheckpointStore:
         self._slots = [self._slots[i] for i in keep]
 
     def _thin(self) -> None:
-        """Over budget: drop every other ordinary checkpoint (never the first, the last or a forced
-        one), and keep half as many from now on.  If only forced ones are left, the oldest half of
-        the timeline goes."""
-        self.thinned += 1
-        ordinary = [i for i, c in enumerate(self._items) if not c.forced and 0 < i < len(self._items) - 1]
-        if ordinary:
-            self._drop(ordinary[1::2] if len(ordinary) > 1 else ordinary)
-            self.keep_every *= 2
-        else:
-            self._drop(range(len(self._items) // 2))
+        """Over budget: drop ordinary checkpoints (never the first, the last or a forced one), each
+        time the one whose neighbours are closest together, until the rest fit: the longest replay
+        stays as short as the budget allows, the run's early and late parts alike.  If only forced
+        ones are left, the oldest half of the timeline goes."""
+        while self.nbytes > self.budget_bytes and len(self._items) > 1:
+            steps = np.asarray(self._steps)
+            merged = (steps[2:] - steps[:-2]).astype(float)  # (the gap left if checkpoint i + 1 went)
+            forced = np.fromiter((c.forced for c in self._items[1:-1]), bool, len(merged))
+            merged[forced] = np.inf
+            if not len(merged) or not np.isfinite(merged).any():
+                self._drop(range(len(self._items) // 2))
+            else:
+                self._drop([int(np.argmin(merged)) + 1])
+            self.thinned += 1
 
     def truncate(self, step: int) -> None:
         """Forget the checkpoints after ``step`` (a run continued from there instead)."""
         with self._lock:
             k = bisect.bisect_right(self._steps, step)
             self._drop(range(k, len(self._items)))
-            self._skipped = 0
 
     # ------------------------------------------------------------------ reading
     def nearest(self, step: int) -> int | None:

@@ -17,7 +17,7 @@ from nnstudio.training.runfile import load_run
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support (propagateSizeHints|raise)")
 
-STEPS = 3300  # (two checkpoints at least: the loop keeps one every ~800-1,600 mini-batches here)
+STEPS = 3300  # (several checkpoints: the loop keeps one every ~480-970 mini-batches here)
 
 
 @pytest.fixture
