@@ -26,6 +26,7 @@ from nnstudio.gui.style import theme
 from nnstudio.gui.style.palette import app_palette
 from nnstudio.gui.views.compare.plots import ComparePlots, run_color
 from nnstudio.gui.views.diagram.canvas import DiagramCanvas
+from nnstudio.gui.views.evaluation.widgets import CardFlow
 from nnstudio.gui.widgets.steady import SteadyLine
 from nnstudio.session.compare import PRESETS, VARIABLES, Comparison, parse_values
 from nnstudio.session.session import SessionError
@@ -70,6 +71,13 @@ class RunPanel(QtWidgets.QFrame):
         row.addWidget(self.open_button)
         lay.addLayout(row)
 
+    def keep_dark_look(self) -> None:
+        """The videos' dark look in both themes, as the studio's diagram has it: the panel's name and
+        numbers too (under the app's stylesheet they do not take the palette from their parent)."""
+        pal = app_palette(True)
+        for w in (self, self.header, self.status, self.status.label):
+            w.setPalette(pal)
+
     def set_run(self, run, color: str) -> None:
         self.header.setText(f"<span style='color:{color}; font-weight:900'>■</span>&nbsp;<b>{run.name}</b>"
                             f"&nbsp;·&nbsp;{run.label}")
@@ -105,16 +113,20 @@ class CompareWindow(QtWidgets.QWidget):
                               "only the setting picked differs. One Play, Step and Rewind drive them all.")
 
         presets = QtWidgets.QHBoxLayout()
-        presets.addWidget(QtWidgets.QLabel("Compare:"))
+        presets.addWidget(QtWidgets.QLabel("Compare:"), 0, Qt.AlignmentFlag.AlignTop)
+        # (one row where there is room, wrapping to two or three on a narrow screen)
+        self.preset_box = QtWidgets.QWidget()
+        self.preset_box.setObjectName("comparePresets")
+        flow = CardFlow(self.preset_box, spacing=6)
         self.preset_buttons = {}
         for p in PRESETS:
             b = QtWidgets.QPushButton(p.title)
             b.setObjectName(f"comparePreset_{p.key}")
             b.setToolTip(p.note)
             b.clicked.connect(lambda _on, k=p.key: self._start_preset(k))
-            presets.addWidget(b)
+            flow.addWidget(b)
             self.preset_buttons[p.key] = b
-        presets.addStretch(1)
+        presets.addWidget(self.preset_box, 1)
 
         custom = QtWidgets.QHBoxLayout()
         custom.addWidget(QtWidgets.QLabel("or vary"))
@@ -171,7 +183,9 @@ class CompareWindow(QtWidgets.QWidget):
         self.runs_box = QtWidgets.QWidget()
         self.runs_box.setObjectName("compareRuns")
         self.runs_box.setAutoFillBackground(True)
-        self.runs_box.setPalette(app_palette(True))  # (the diagrams keep the videos' dark look, as in the studio)
+        self.runs_box.setPalette(app_palette(True))
+        for panel in self.panels:
+            panel.keep_dark_look()  # (the diagrams keep the videos' dark look, as in the studio)
         self.runs_row = QtWidgets.QHBoxLayout(self.runs_box)
         self.runs_row.setContentsMargins(4, 4, 4, 4)
         self.runs_row.setSpacing(6)
@@ -273,6 +287,7 @@ class CompareWindow(QtWidgets.QWidget):
         ds = self.session.dataset
         for i, run in enumerate(setup.runs):
             panel = RunPanel(i)
+            panel.keep_dark_look()
             panel.set_run(run, run_color(i, True))
             panel.open_button.clicked.connect(lambda _on, k=i: self.open_run(k))
             panel.canvas.set_class_names(None if ds is None else ds.class_names)
@@ -373,6 +388,11 @@ class CompareWindow(QtWidgets.QWidget):
     def apply_theme(self, dark: bool) -> None:
         self._dark = dark
         self.plots.apply_theme(dark)
+        # (the diagrams keep the videos' dark look in both themes, and so do their names and numbers:
+        # the app's new palette reaches every widget, so the dark one is set again after it)
+        self.runs_box.setPalette(app_palette(True))
+        for panel in self.panels:
+            panel.keep_dark_look()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
