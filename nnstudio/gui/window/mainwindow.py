@@ -340,9 +340,13 @@ class MainWindow(QtWidgets.QMainWindow):
                 v.set_my_digits(digits, str(t.path or ""))
 
     def show_nudges(self) -> None:
-        """The explorer's desired nudges of the current example, every neuron (the pad's Nudges ▸)."""
+        """The explorer's desired nudges of the current example, every neuron (the pad's Nudges ▸), with
+        the network's own cost: the nudges of the very step the pad's Step ▶ takes."""
         self.show_view("backprop")
         v = self.views.get("backprop")
+        net = self.session.network
+        if hasattr(v, "set_cost") and net is not None:
+            v.set_cost(net.cost.name)
         if hasattr(v, "show_tab"):
             v.show_tab("all neurons")
 

@@ -84,6 +84,9 @@ def test_teach_a_misread_drawing_step_it_is_read_right_undo_puts_every_weight_ba
     qtbot.waitUntil(lambda: explorer.isVisible() and explorer.current_example is not None, timeout=5000)
     assert explorer.current_example[1] == 0
     assert np.allclose(explorer.current_example[0].reshape(-1), pad.network_input().reshape(-1))
+    # ... with the network's own cost (the step's), whatever cost the explorer explained with before
+    assert explorer.cost_box.currentText().startswith("cross-entropy") and s.network.cost.name == "cross-entropy"
+    explained_cost = explorer.example_cost.cost
 
     # Step ▶ (mixed with 9 real digits, the default)
     assert not pad.teach_panel.alone
@@ -93,6 +96,7 @@ def test_teach_a_misread_drawing_step_it_is_read_right_undo_puts_every_weight_ba
     res = pad.taught
     assert res is not None and res.label == 0 and res.guess_before == 8 and res.learned
     assert len(res.real_indices) == REAL_IN_BATCH and not res.alone
+    assert res.example_cost_before == pytest.approx(explained_cost)  # (the explorer explained this very step)
     assert not same(s.network, before_net) and w.undo_action.isEnabled()
     # the bars: the digit said outlined, each output's value before the step dashed; then what the step did
     assert np.array_equal(pad.bars.before, res.before) and pad.bars.values().argmax() == 0
