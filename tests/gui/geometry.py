@@ -94,6 +94,9 @@ def problems(window) -> list[str]:
     compare = getattr(window, "compare_window", None)  # (Training ▸ Compare runs: a window of its own)
     if compare is not None and compare.isVisible():
         tops.append(compare)
+        if compare.width() > window.width() or compare.height() > window.height():  # (opened as large as the studio)
+            out.append(f"the Compare window ({compare.width()}×{compare.height()}) is larger than the screen "
+                       f"({window.width()}×{window.height()})")
     for top in tops:
         if not _shown(top):
             continue
