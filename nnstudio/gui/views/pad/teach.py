@@ -205,8 +205,8 @@ class TeachPanel(QtWidgets.QFrame):
         """Teaching a new drawing (or the same one, another digit): nothing stepped yet."""
         read = f" <span style='color:{theme.MUTED}'>· at first read as {read_as}</span>" if read_as is not None else ""
         self.title.setText(f"That's a <b style='color:{theme.GOOD}'>{label}</b>{read}")
-        self.result.setText(f"Step ▶: one gradient-descent step on it{f' ({cost} cost)' if cost else ''} with the "
-                            "studio's η, as training takes, applied to the studio's network.")
+        self.result.setText(f"Step ▶: one gradient-descent step on it{f' ({cost} cost)' if cost else ''}, as "
+                            "training takes, applied to the studio's network.")
 
     def show_result(self, res, names, current: bool = True) -> None:
         """What a step did (``res``: a TeachResult); ``current`` False: the network moved on since."""

@@ -218,6 +218,10 @@ def test_training_can_mix_my_digits_in(qtbot, make_window):
     assert s.teacher.mix_in and s.teacher.in_run == (1, r) and r >= 1 and s.history.n_train == n + r
     assert same(s.network, taught)  # (the weights are kept: a new run of the same network)
     assert w.controls.my_digits_info.text().startswith(f"In training, each {r} times")
+    w.close()
+    w2 = make_window(load_views=True, size=(1600, 1000))  # (the choice is remembered, and the first run takes it)
+    assert w2.controls.mix_in_check.isChecked() and w2.session.teacher.in_run == (1, r)
+    assert w2.session.history.n_train == n + r
 
 
 def test_the_panel_says_when_one_step_was_not_enough(qtbot):
