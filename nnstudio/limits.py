@@ -61,6 +61,11 @@ MAX_METADATA_BYTES = 64 * MB
 #: drawings the user may keep as "my digits" (28×28 each: 7.7 MB of images), and the largest such file
 MY_DIGITS = 10_000
 MY_DIGITS_FILE_BYTES = 16 * MB
+#: a run file (File ▸ Save run, ``nnstudio train --save-run``): the most bytes it may hold (on disk and
+#: decompressed), mini-batch rows (44 bytes each) and checkpoints; nnstudio.training.runfile
+RUN_FILE_BYTES = 1024 * MB
+RUN_ROWS = 20_000_000
+RUN_CHECKPOINTS = 100_000
 #: the largest random seed (the window's seed field goes this far)
 SEED_MAX = 2**31 - 1
 #: rows of one evaluation block (``Network.evaluate`` feeds the test set 10,000 examples at a time)

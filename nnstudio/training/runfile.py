@@ -39,12 +39,11 @@ from nnstudio.training.reportblock import WIRE, ReportBlock
 
 FORMAT = "nnstudio-run"
 FORMAT_VERSION = 1
-#: the most data a run file may hold (checkpoints + history), decompressed
-MAX_RUN_BYTES = 1024 * 2**20
-#: the most mini-batch rows a run file may hold (44 bytes each: 880 MB)
-MAX_ROWS = 20_000_000
-#: the most checkpoints
-MAX_CHECKPOINTS = 100_000
+#: the most data a run file may hold (checkpoints + history; on disk and decompressed), the most
+#: mini-batch rows and checkpoints: the project's limits (nnstudio/limits.py)
+MAX_RUN_BYTES = limits.RUN_FILE_BYTES
+MAX_ROWS = limits.RUN_ROWS
+MAX_CHECKPOINTS = limits.RUN_CHECKPOINTS
 #: the history's columns in the file: (entry, ROW field, dtype kinds)
 _COLUMNS = (("h_step", "step", "iu"), ("h_epoch", "epoch", "iu"), ("h_batch", "batch", "iu"),
             ("h_seen", "examples_seen", "iu"), ("h_cost", "cost", "f"), ("h_lr", "learning_rate", "f"),
