@@ -299,12 +299,17 @@ def _read(z: zipfile.ZipFile, name: str) -> Run:
     limits.check_network(sizes, batch_size=1)
     n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
     n_ck = len(positions)
-    budget = MAX_RUN_BYTES
-    params = entries.read("params", "f", min(budget, 8 * n_ck * n_params), (n_ck, n_params))
+    n_rows = meta.get("rows", -1)
+    if not (isinstance(n_rows, int) and 0 <= n_rows <= MAX_ROWS):
+        raise RunFileError(f"{name}: damaged run file (history of {n_rows} rows; at most {MAX_ROWS:,})")
+    # what the arrays take once read, from the metadata alone (each entry is then checked against it):
+    # a small file of zeros must not make the studio allocate gigabytes
+    total = 8 * (n_ck + 1) * n_params + 8 * len(_COLUMNS) * n_rows
+    if total > MAX_RUN_BYTES:
+        raise RunFileError(f"{name}: declares {total / 2**20:,.0f} MB of weights and history, over the "
+                           f"{MAX_RUN_BYTES // 2**20:,} MB a run file may hold; refused unread")
+    params = entries.read("params", "f", 8 * n_ck * n_params, (n_ck, n_params))
     start = entries.read("start", "f", 8 * n_params, (n_params,))
-    n_rows = int(meta.get("rows", -1))
-    if not 0 <= n_rows <= MAX_ROWS:
-        raise RunFileError(f"{name}: damaged run file (history of {n_rows:,} rows; at most {MAX_ROWS:,})")
     rows = np.zeros(n_rows, dtype=ROW)
     for key, field, kinds in _COLUMNS:
         rows[field] = entries.read(key, kinds, 8 * n_rows, (n_rows,))

@@ -187,6 +187,11 @@ def test_oversized_files_are_refused_unread(saved, tmp_path, monkeypatch):
     rewrite(path, tmp_path / "rows.npz", lambda a: a.update(
         meta=np.array(json.dumps(dict(json.loads(str(a["meta"])), rows=runfile.MAX_ROWS + 1)))))
     assert "rows" in refused(tmp_path / "rows.npz")
+    # a history that fits the row limit, but with the weights more than a run file may hold: refused
+    # from the metadata before any array is read
+    rewrite(path, tmp_path / "many.npz", lambda a: a.update(
+        meta=np.array(json.dumps(dict(json.loads(str(a["meta"])), rows=runfile.MAX_ROWS)))))
+    assert "refused unread" in refused(tmp_path / "many.npz")
     # and the size limit is the same when saving: nothing is written
     run = load_run(path)
     monkeypatch.setattr(runfile, "MAX_RUN_BYTES", 10_000)
