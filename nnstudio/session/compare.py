@@ -261,14 +261,15 @@ class Comparison:
                 check_network(sizes, int(v) if vary == "batch_size" else common["batch_size"])
         except LimitError as e:
             raise SessionError(str(e)) from None
-        names = p.names if p is not None and p.vary == vary and tuple(p.values) == tuple(values) else ()
+        matched = p is not None and p.vary == vary and tuple(p.values) == tuple(values)  # (the preset as it is)
+        names = p.names if matched else ()
         runs = []
         for k, v in enumerate(values):
             label = value_text(vary, v) + (f" ({names[k]})" if names else "")
             runs.append(RunSpec(RUN_NAMES[k], label, **dict(common, **{vary: v})))
         epochs = int(hyper["epochs"]) or None
         return Setup(vary, tuple(runs), common, sizes, int(arch["seed"]), epochs, start, ds.name,
-                     p.key if names else None, p.note if names else "")
+                     p.key if matched else None, p.note if matched else "")
 
     def begin(self, setup: Setup) -> None:
         """Build the runs of ``setup`` (every one from the same weights and shuffle) and hand them

@@ -65,6 +65,7 @@ def test_every_presets_runs_start_from_the_same_weights_and_the_same_shuffle(com
     setup = c.start_preset(key)
     c.poll()
     assert len(setup.runs) >= 2 and c.run_state == "paused"
+    assert setup.preset == key and setup.note  # (what to look for)
     first = c.initial_network(0)
     for i in range(1, len(setup.runs)):
         net = c.initial_network(i)
