@@ -40,10 +40,13 @@ def draw_nudges(p: QtGui.QPainter, x: float, ys, values, scale: float, r: float)
     values = np.asarray(values, dtype=np.float64)
     s = np.clip(np.nan_to_num(np.abs(values) / (scale or 1.0)), 0.0, 1.0)
     width = max(2.0, r * 0.28)
-    for v, k, y in zip(values.tolist(), s.tolist(), np.asarray(ys).tolist()):
+    ys = np.asarray(ys, dtype=np.float64)
+    gap = float(np.diff(ys).min()) if len(ys) > 1 else 4.0 * r
+    longest = max(0.6 * r, gap - r - 1.0)  # (an arrow stops short of its neighbour's circle)
+    for v, k, y in zip(values.tolist(), s.tolist(), ys.tolist()):
         if not v:
             continue  # (no nudge at all, e.g. a saturated neuron: no arrow)
-        length = r * (0.4 + 1.8 * k)  # (the strongest reaches well past its neuron, as in the videos)
+        length = min(r * (0.4 + 1.8 * k), longest)  # (the strongest reaches past its neuron, as in the videos)
         arrow(p, x, y, y - length if v > 0 else y + length, width, theme.POSITIVE if v > 0 else theme.NEGATIVE)
 
 
