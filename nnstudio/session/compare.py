@@ -33,7 +33,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 
-from nnstudio.core import ACTIVATIONS, COSTS, INITS, Network, Trainer
+from nnstudio.core import ACTIVATIONS, INITS, Network, Trainer
 from nnstudio.core.activations import get_activation
 from nnstudio.core.costs import get_cost
 from nnstudio.core.trainer import BatchReport

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from nnstudio.core import Network, Trainer
-from nnstudio.session import Session, SessionError
+from nnstudio.session import SessionError
 from nnstudio.session.compare import PRESETS, Comparison, parse_values
 from nnstudio.training.lockstep import LockstepTrainer
 from nnstudio.training.workers import InlineWorker, ProcessWorker
@@ -19,16 +19,6 @@ from nnstudio.training.workers import InlineWorker, ProcessWorker
 
 def same(a, b) -> bool:
     return tuple(a.sizes) == tuple(b.sizes) and all(np.array_equal(p, q) for p, q in zip(a.params, b.params))
-
-
-@pytest.fixture
-def session():
-    s = Session(worker=InlineWorker(steps_per_drain=400))
-    s.start_worker()
-    s.start("mnist-sample")
-    s.poll()
-    yield s
-    s.shutdown()
 
 
 @pytest.fixture

@@ -11,18 +11,7 @@ import pytest
 
 from nnstudio.components.diagram import DiagramModel
 from nnstudio.core import Network, Trainer
-from nnstudio.session import Session
 from nnstudio.training.workers import InlineWorker
-
-
-@pytest.fixture
-def session():
-    s = Session(worker=InlineWorker(steps_per_drain=400))
-    s.start_worker()
-    s.start("mnist-sample")
-    s.poll()
-    yield s
-    s.shutdown()
 
 
 def pump(s, until, n=50):
