@@ -29,6 +29,15 @@ def past_text(step: int, last: int, epoch: int | None = None) -> str:
     return text + (f" · epoch {epoch}" if epoch is not None else "")
 
 
+class _JumpToClick(QtWidgets.QProxyStyle):
+    """A click on the scrubber's groove goes to that mini-batch (Qt's sliders step a page towards it)."""
+
+    def styleHint(self, hint, option=None, widget=None, data=None):  # noqa: N802 (Qt's name)
+        if hint == QtWidgets.QStyle.StyleHint.SH_Slider_AbsoluteSetButtons:
+            return Qt.MouseButton.LeftButton.value
+        return super().styleHint(hint, option, widget, data)
+
+
 class TimelineBar(QtWidgets.QWidget):
     """A slider over the run's mini-batches, a readout (live, or "step 1,240 of 12,000" in the past
     colour), Live, and Continue from here."""
@@ -46,6 +55,8 @@ class TimelineBar(QtWidgets.QWidget):
                                "L: back to live)")
         self.slider.setMinimumWidth(80)
         self.slider.setTracking(True)
+        self._jump = _JumpToClick(self.slider.style())  # (kept: the slider does not own its style)
+        self.slider.setStyle(self._jump)
         self.readout = QtWidgets.QLabel()
         self.readout.setObjectName("timelineReadout")
         self.readout.setMinimumWidth(10)
@@ -120,11 +131,20 @@ class TimelineBar(QtWidgets.QWidget):
 
     def _show_live(self, span) -> None:
         muted = self.palette().color(QtGui.QPalette.ColorRole.PlaceholderText).name()
+        room, metrics = self.readout.width(), self.readout.fontMetrics()
+
+        def fits(plain: str) -> bool:
+            return metrics.horizontalAdvance(plain) <= room
+
         if span is None or span[1] <= span[0]:
-            text = f"<span style='color:{muted}'>train to scrub back through every mini-batch</span>"
+            hint = next((h for h in ("train to scrub back through every mini-batch", "train to scrub back")
+                         if fits(h)), "")
+            text = f"<span style='color:{muted}'>{hint}</span>"
         else:
-            text = (f"<span style='color:{theme.GOOD}'>●</span> live · mini-batch {span[1]:,} "
-                    f"<span style='color:{muted}'>· drag back to see any of them</span>")
+            live = f"● live · mini-batch {span[1]:,}"
+            hint = next((h for h in (" · drag back to see any of them", " · drag back") if fits(live + h)), "")
+            text = (f"<span style='color:{theme.GOOD}'>●</span> live · mini-batch {span[1]:,}"
+                    f"<span style='color:{muted}'>{hint}</span>")
         if self.readout.text() != text:
             self.readout.setText(text)
 
@@ -151,6 +171,11 @@ class TimelineBar(QtWidgets.QWidget):
         if value >= span[1] and not tl.past:
             return  # (the live end: nothing to rebuild)
         tl.show(value)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(ev)
+        if not self.session.timeline.past:
+            self._show_live(self._span)  # (the hint as long as the room allows)
 
     def keyPressEvent(self, ev) -> None:
         if ev.key() == Qt.Key.Key_L:

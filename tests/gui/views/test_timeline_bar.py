@@ -72,6 +72,12 @@ def test_scrubbing_shows_the_past_bit_for_bit_and_l_goes_back_to_live(qtbot, tra
     status = w.status.network_label
     assert status.text().endswith("past: " + text) and theme.PAST in status.styleSheet()
     assert "past: " + text in w.windowTitle()
+    # a click on the groove goes there (a quarter of the way along)
+    sl = bar.slider
+    qtbot.mouseClick(sl, Qt.MouseButton.LeftButton, pos=QtCore.QPoint(sl.width() // 4, sl.height() // 2))
+    assert abs(sl.value() - last / 4) < 0.05 * last, sl.value()
+    wait_shown(qtbot, w, sl.value())
+    assert np.array_equal(s.network.buffer, fresh(w, sl.value()))
     # a drag to another step, far back (the replay starts from an earlier checkpoint)
     bar.slider.setValue(123)
     wait_shown(qtbot, w, 123)
