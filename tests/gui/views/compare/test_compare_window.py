@@ -77,6 +77,11 @@ def test_compare_runs_from_the_menu_step_play_and_open_in_the_studio(qtbot, stud
     assert "Run B" in win.note.text()
     w.undo_action.trigger()
     qtbot.waitUntil(lambda: not same(s.network, c.states[1].network), timeout=10000)
+    # closing the studio stops the comparison's training process too
+    worker = c.worker
+    assert worker.alive
+    w.close()
+    assert c.worker is None and not worker.alive
 
 
 def test_the_presets_and_a_custom_comparison(qtbot, studio):
