@@ -291,6 +291,7 @@ class ContinueDialog(QtWidgets.QDialog):
         super().__init__(parent)
         self.setObjectName("continueDialog")
         self.setWindowTitle("Continue from here")
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)  # (the explanation in a few lines)
         self.eta = QtWidgets.QDoubleSpinBox()
         self.eta.setObjectName("continueLearningRate")
         self.eta.setDecimals(4)
