@@ -24,6 +24,7 @@ LIGHT = {
     "PANEL": "#ffffff",
     "TEXT": "#1f2328",
     "MUTED": "#59636e",
+    "PAST": "#8250df",  # (the pale violet is faint on white)
 }
 
 

@@ -24,6 +24,12 @@ from nnstudio.gui.style import theme
 REFRESH_MS = 250
 
 
+def past_colour(widget) -> str:
+    """theme.PAST, or its darker light-theme twin where ``widget`` is drawn on a light background."""
+    light = widget.palette().color(QtGui.QPalette.ColorRole.Window).lightness() > 128
+    return theme.LIGHT["PAST"] if light else theme.PAST
+
+
 def past_text(step: int, last: int, epoch: int | None = None) -> str:
     text = f"step {step:,} of {last:,}"
     return text + (f" · epoch {epoch}" if epoch is not None else "")
@@ -154,7 +160,7 @@ class TimelineBar(QtWidgets.QWidget):
             return
         snap = self.session.timeline.shown
         epoch = None if snap is None else (snap.epoch if snap.at_epoch_end else snap.epoch + 1)
-        self.readout.setText(f"<span style='color:{theme.PAST}; font-weight:600'>past: "
+        self.readout.setText(f"<span style='color:{past_colour(self)}; font-weight:600'>past: "
                              f"{past_text(step, last, epoch)}</span>")
         if self.slider.value() != step and not self.slider.isSliderDown():
             self._set(lambda: self.slider.setValue(step))
@@ -280,6 +286,7 @@ class CostProbe(QtCore.QObject):
         if step is None or snap is None:
             self.marker.hide()
             return
+        self.marker.setPen(pg.mkPen(past_colour(self.plots.cost_plot), width=2))
         self.marker.setValue(self._seen_to_x(snap.examples_seen))
         self.marker.show()
 
@@ -317,4 +324,4 @@ class ContinueDialog(QtWidgets.QDialog):
 
 def style_status(status, past: bool) -> None:
     """The status bar's network field in the past colour while the past is on screen."""
-    status.network_label.setStyleSheet(f"color: {theme.PAST}; font-weight: 600;" if past else "")
+    status.network_label.setStyleSheet(f"color: {past_colour(status)}; font-weight: 600;" if past else "")

@@ -13,6 +13,7 @@ from PIL import Image
 from nnstudio.core import Network, Trainer
 from nnstudio.gui.qt import QtCore, QtWidgets, Qt
 from nnstudio.gui.style import theme
+from nnstudio.gui.views.timeline import past_colour
 from nnstudio.training.runfile import load_run
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support (propagateSizeHints|raise)")
@@ -67,10 +68,12 @@ def test_scrubbing_shows_the_past_bit_for_bit_and_l_goes_back_to_live(qtbot, tra
     assert np.array_equal(s.network.buffer, fresh(w, step))
     assert s.snapshot.past == (step, last)
     text = f"step {step:,} of {last:,}"
-    assert text in bar.readout.text() and theme.PAST in bar.readout.text()
+    violet = past_colour(bar)  # (theme.PAST; a darker violet on a light palette)
+    assert violet in (theme.PAST, theme.LIGHT["PAST"])
+    assert text in bar.readout.text() and violet in bar.readout.text()
     assert bar.live_button.isEnabled() and bar.fork_button.isEnabled()
     status = w.status.network_label
-    assert status.text().endswith("past: " + text) and theme.PAST in status.styleSheet()
+    assert status.text().endswith("past: " + text) and violet in status.styleSheet()
     assert "past: " + text in w.windowTitle()
     # a click on the groove goes there (a quarter of the way along)
     sl = bar.slider
@@ -225,3 +228,17 @@ def test_export_replay_from_the_window(qtbot, trained, tmp_path, monkeypatch):
         assert im.n_frames == 6 and im.size == (400, 225) and im.info["duration"] == 80
     assert "Exported training.gif: 6 frames" in w.statusBar().currentMessage()
     assert w.session.snapshot.past is None  # (the export never touches what is on screen)
+
+
+def test_the_past_is_a_darker_violet_in_the_light_theme(qtbot, trained):
+    w = trained
+    w.light_action.trigger()
+    w.timeline_bar.slider.setValue(500)
+    wait_shown(qtbot, w, 500)
+    dark_violet = theme.LIGHT["PAST"]
+    assert dark_violet in w.timeline_bar.readout.text() and dark_violet in w.status.network_label.styleSheet()
+    w.light_action.trigger()  # (back to the dark theme: the pale violet again)
+    w.timeline_bar.slider.setValue(600)
+    wait_shown(qtbot, w, 600)
+    assert theme.PAST in w.timeline_bar.readout.text()
+    key(qtbot, w, Qt.Key.Key_L)
