@@ -61,7 +61,10 @@ class TimelineBar(QtWidgets.QWidget):
                                "L: back to live)")
         self.slider.setMinimumWidth(80)
         self.slider.setTracking(True)
-        self._jump = _JumpToClick(self.slider.style())  # (kept: the slider does not own its style)
+        # (a Fusion of its own: a QProxyStyle takes ownership of its base style, and handed the
+        # application's style it deleted it with the bar, which crashed the next widget made)
+        self._jump = _JumpToClick(QtWidgets.QStyleFactory.create("Fusion"))
+        self._jump.setParent(self.slider)  # (the slider does not own its style)
         self.slider.setStyle(self._jump)
         self.readout = QtWidgets.QLabel()
         self.readout.setObjectName("timelineReadout")
