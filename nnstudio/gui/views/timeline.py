@@ -35,13 +35,24 @@ def past_text(step: int, last: int, epoch: int | None = None) -> str:
     return text + (f" · epoch {epoch}" if epoch is not None else "")
 
 
-class _JumpToClick(QtWidgets.QProxyStyle):
-    """A click on the scrubber's groove goes to that mini-batch (Qt's sliders step a page towards it)."""
+class _Scrubber(QtWidgets.QSlider):
+    """A slider whose groove, clicked, goes to that mini-batch (a QSlider steps a page towards it),
+    and goes on as a drag from there.  (Not a QProxyStyle's SH_Slider_AbsoluteSetButtons: a proxy
+    style owns its base style, and one made over the application's deleted it with the bar.)"""
 
-    def styleHint(self, hint, option=None, widget=None, data=None):  # noqa: N802 (Qt's name)
-        if hint == QtWidgets.QStyle.StyleHint.SH_Slider_AbsoluteSetButtons:
-            return Qt.MouseButton.LeftButton.value
-        return super().styleHint(hint, option, widget, data)
+    def mousePressEvent(self, ev) -> None:  # noqa: N802 (Qt's name)
+        if ev.button() == Qt.MouseButton.LeftButton and self.maximum() > self.minimum():
+            style, opt = self.style(), QtWidgets.QStyleOptionSlider()
+            self.initStyleOption(opt)
+            cc, sc = QtWidgets.QStyle.ComplexControl.CC_Slider, QtWidgets.QStyle.SubControl
+            handle = style.subControlRect(cc, opt, sc.SC_SliderHandle, self)
+            if not handle.contains(ev.position().toPoint()):
+                groove = style.subControlRect(cc, opt, sc.SC_SliderGroove, self)
+                x = ev.position().x() - groove.x() - handle.width() / 2
+                self.setValue(QtWidgets.QStyle.sliderValueFromPosition(
+                    self.minimum(), self.maximum(), int(round(x)), max(1, groove.width() - handle.width()),
+                    opt.upsideDown))
+        super().mousePressEvent(ev)
 
 
 class TimelineBar(QtWidgets.QWidget):
@@ -55,17 +66,12 @@ class TimelineBar(QtWidgets.QWidget):
         super().__init__(parent)
         self.session = session
         self.setObjectName("timelineBar")
-        self.slider = QtWidgets.QSlider(Qt.Orientation.Horizontal)
+        self.slider = _Scrubber(Qt.Orientation.Horizontal)
         self.slider.setObjectName("timelineSlider")
         self.slider.setToolTip("Drag to see the network at any mini-batch of this run (←/→ one mini-batch; "
                                "L: back to live)")
         self.slider.setMinimumWidth(80)
         self.slider.setTracking(True)
-        # (a Fusion of its own: a QProxyStyle takes ownership of its base style, and handed the
-        # application's style it deleted it with the bar, which crashed the next widget made)
-        self._jump = _JumpToClick(QtWidgets.QStyleFactory.create("Fusion"))
-        self._jump.setParent(self.slider)  # (the slider does not own its style)
-        self.slider.setStyle(self._jump)
         self.readout = QtWidgets.QLabel()
         self.readout.setObjectName("timelineReadout")
         self.readout.setMinimumWidth(10)
