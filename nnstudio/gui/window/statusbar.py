@@ -111,6 +111,10 @@ class StatusBar(QtWidgets.QStatusBar):
         else:
             self._message_timer.stop()
 
+    def message(self) -> str:
+        """The message showing, in full (``currentMessage()`` is what fits: it may end in "…")."""
+        return self._message if self.currentMessage() else ""
+
     def _show_fitted(self) -> None:
         text = self._message
         room = self.message_room()

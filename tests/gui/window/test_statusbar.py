@@ -25,7 +25,7 @@ def test_a_long_message_ends_at_a_word_and_keeps_its_whole_text_as_tooltip(qtbot
     fields = [c for c in bar.findChildren(QtWidgets.QWidget) if c.parent() is bar and c.isVisible()]
     first_field = min(c.geometry().left() for c in fields)
     assert bar.fontMetrics().horizontalAdvance(shown) < first_field - 6  # (what is painted is not covered)
-    assert bar.toolTip() == long
+    assert bar.toolTip() == long and bar.message() == long
     w.status.network_label.setText("")  # (a field's text changes: the message is fitted again)
     w.status._set(w.status.network_label, "a much longer name of the network on screen.npz •")
     assert bar.fontMetrics().horizontalAdvance(bar.currentMessage()) <= bar.message_room()

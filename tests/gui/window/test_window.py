@@ -326,7 +326,7 @@ def test_invalid_layer_sizes_are_refused_with_a_message(qtbot, window):
     type_into(qtbot, sizes, "784-16-9")
     qtbot.wait(20)
     assert sizes.property("invalid") is True
-    assert "784" in w.statusBar().currentMessage() and "10" in w.statusBar().currentMessage()
+    assert "784" in w.statusBar().message() and "10" in w.statusBar().message()
     assert w.latest_snapshot.network.sizes == (784, 16, 16, 10)
     type_into(qtbot, sizes, "784-16-16-10")
     assert not sizes.property("invalid")
@@ -380,7 +380,7 @@ def test_download_progress_dialog_can_be_cancelled(qtbot, window, tmp_cache, mon
     assert "MB" in dlg.labelText()
     cancel = dlg.findChild(QtWidgets.QPushButton)
     qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "cancelled" in w.statusBar().currentMessage(), timeout=10000)
+    qtbot.waitUntil(lambda: "cancelled" in w.statusBar().message(), timeout=10000)
     assert w.dataset.name == "mnist-sample" and combo.currentData() == "mnist-sample" and combo.isEnabled()
     assert w.messages == []
 
@@ -442,7 +442,7 @@ def test_settings_survive_garbage(qtbot, make_window, settings_dir):
     # unusable values fall back to their defaults (and the user is told once)
     assert lr_input(w).value() == 1.5 and w.controls.batch_input.value() == 10
     assert w.controls.sizes_input.text() == "784-16-16-10"
-    assert "gone" in w.statusBar().currentMessage() or w.dataset_key == "mnist-sample"
+    assert "gone" in w.statusBar().message() or w.dataset_key == "mnist-sample"
 
 
 # ----------------------------------------------------------------------------------- files
@@ -590,7 +590,7 @@ def test_views_get_dataset_snapshots_and_inputs(qtbot, make_window):
         pad.inputRequested.emit(ex)
     assert d.kinds("input")[-1] is ex and views["evaluation"].kinds("input")[-1] is ex
     pad.statusMessage.emit("hello from the pad")
-    assert w.statusBar().currentMessage() == "hello from the pad"
+    assert w.statusBar().message() == "hello from the pad"
     # snapshots are handed over at display rate, not per mini-batch
     n0 = len(d.kinds("snapshot"))
     click(qtbot, w, "playPauseButton")

@@ -179,7 +179,7 @@ def test_cancelling_a_stalled_download_keeps_nothing(qtbot, window, tmp_path, tm
         qtbot.waitUntil(lambda: bool(mirror.requests), timeout=10000)
         qtbot.mouseClick(dlg.findChild(QtWidgets.QPushButton), Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: c.isEnabled(), timeout=10000)
-    assert "cancelled" in w.statusBar().currentMessage() and "mnist-sample" in w.statusBar().currentMessage()
+    assert "cancelled" in w.statusBar().message() and "mnist-sample" in w.statusBar().message()
     assert w.messages == []  # a cancel is not an error
     assert cache_files(tmp_cache) == []
     assert w.dataset.name == "mnist-sample" and c.currentData() == "mnist-sample"
@@ -313,7 +313,7 @@ def test_divergence_in_the_window_pauses_restores_and_shows_no_nan(qtbot, make_w
     assert w.session.run_state == "paused" and not w.actions.play.text() == "Pause"
     text = next(m[2] for m in w.messages if m[1] == "Training diverged")
     assert "learning rate" in text and "Lower the learning rate" in text
-    assert "learning rate" in w.statusBar().currentMessage()
+    assert "learning rate" in w.statusBar().message()
     # the weights: finite, the last good ones (those of the file)
     params = current_params(qtbot, w)
     assert all(np.isfinite(p).all() for p in params)
