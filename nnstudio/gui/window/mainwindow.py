@@ -383,7 +383,7 @@ class MainWindow(QtWidgets.QMainWindow):
         first = self._pending_input is None
         self._pending_input = (example,)
         if first:
-            QtCore.QTimer.singleShot(0, self._distribute_input)
+            QtCore.QTimer.singleShot(0, self, self._distribute_input)  # (dropped if the window goes first)
 
     def _distribute_input(self) -> None:
         if self._pending_input is None:
