@@ -190,3 +190,29 @@ def test_rewind_and_new_networks_start_a_new_timeline(session):
     assert not s.timeline.past and s.timeline.span() == (0, 0)
     train(s, 100)
     assert s.timeline.span()[1] >= 100
+
+
+def test_the_timeline_reaches_across_an_edit_of_the_weights(session):
+    """An explorer step (adopt) mid-run is a forced checkpoint: steps before it are the run from its
+    seed, steps after it the run carried on from the edited weights, each rebuilt bit for bit."""
+    s = session
+    train(s, 250)
+    edit_at = s.last_report.step
+    edited = s.network.copy()
+    edited.params[0][3, 100:200] += 0.5
+    assert s.adopt(edited)
+    s.poll()
+    train(s, 600)
+    live, last = s.network.buffer.copy(), s.last_report.step
+    for step in (100, edit_at - 1):
+        s.timeline.show(step)
+        assert np.array_equal(s.network.buffer, fresh_run(step)), step
+    s.timeline.show(edit_at)
+    assert np.array_equal(s.network.buffer, edited.buffer)  # (the edited weights, not the run's own)
+    s.timeline.show(last)
+    assert np.array_equal(s.network.buffer, live)  # (replayed from the edit onwards)
+    s.timeline.show(edit_at + 1)
+    after = s.network.buffer.copy()
+    s.timeline.show(last - 1)
+    s.timeline.show(edit_at + 1)
+    assert np.array_equal(s.network.buffer, after)
