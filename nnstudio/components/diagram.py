@@ -74,11 +74,12 @@ LEGEND_HINT = "hover for values, click a neuron to inspect, wheel to zoom"
 
 
 def legend_items(edge_mode: str = "weights", neuron_mode: str = "activation", edges_ok: bool = True,
-                 label: str | None = None) -> tuple:
+                 label: str | None = None, past: bool = False) -> tuple:
     """The legend under the diagram, for what it shows: (sample, words) pairs, the sample being
     "neuron" (a dark and a lit neuron), "nudge" (an up and a down arrow), "positive" / "negative"
     (an edge) or None.  ``edges_ok``: the edges can show their mode; ``label``: the name of the
-    input's desired digit (None: no label, so no nudges)."""
+    input's desired digit (None: no label, so no nudges); ``past``: the network shown is an earlier
+    step of the run (the timeline), whose step's change is not kept."""
     if neuron_mode == "nudge" and label is not None:
         items = [("nudge", f"arrow = desired nudge −∂C/∂a (to read “{label}”)")]
     elif neuron_mode == "nudge":
@@ -89,7 +90,8 @@ def legend_items(edge_mode: str = "weights", neuron_mode: str = "activation", ed
         items += [("positive", "positive weight"), ("negative", "negative weight"), (None, "stronger = more opaque")]
     elif not edges_ok:
         what = "−∂C/∂w" if edge_mode == "gradient" else "Δw"
-        items.append((None, f"{what}: no last step to show (press Step)"))
+        why = "not kept for a step of the past (L: back to live)" if past else "no last step to show (press Step)"
+        items.append((None, f"{what}: {why}"))
     elif edge_mode == "gradient":
         items += [("positive", "−∂C/∂w > 0: the last mini-batch wants w up"), ("negative", "< 0: down"),
                   (None, "stronger = more opaque")]

@@ -90,6 +90,8 @@ def test_without_a_last_step_the_edges_say_so(view):
     assert colour(view, 0, 0, 0) == "faint"  # no edge is drawn rather than a wrong one
     items = legend_items("gradient", "activation", False)
     assert any("no last step" in text for _kind, text in items)
+    items = legend_items("change", "activation", False, past=True)  # (a step of the past, from the timeline)
+    assert any("Δw: not kept for a step of the past" in text for _kind, text in items)
 
 
 def test_the_legend_names_what_is_shown():
