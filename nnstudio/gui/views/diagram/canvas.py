@@ -639,7 +639,8 @@ class DiagramCanvas(CanvasInteraction, QtWidgets.QWidget):
         if m.edge_mode != "weights" or m.neuron_mode != "activation":
             label = m.label if m.neuron_mode == "nudge" and m.nudges() is not None else None
             items = legend_items(m.edge_mode, m.neuron_mode, m.edges_available,
-                                 None if label is None else self.class_name(label))
+                                 None if label is None else self.class_name(label),
+                                 past=bool(getattr(self.snapshot, "past", None)))
         key = (lay.width, h, font.pixelSize(), dpr, items)
         if self._legend is None or self._legend[0] != key:
             self._legend = (key, self._legend_image(lay, font, h, dpr, items))
