@@ -363,6 +363,9 @@ def test_process_that_dies_is_reported_not_hung(sample, workers):
     os.kill(w.process.pid, signal.SIGKILL)
     rec.until(lambda: rec.errors)
     assert "ended unexpectedly" in rec.errors[-1]
+    deadline = time.monotonic() + 10  # (the reader thread reports the end, then ends itself)
+    while w.alive and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert not w.alive
     w.play()  # commands to a dead process are ignored, not raised
     assert w.drain() == []
