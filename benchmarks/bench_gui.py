@@ -105,7 +105,7 @@ def gui_run(seconds: float, with_views: bool, rounds: int = 8):
         QtCore.QTimer.singleShot(int(ms), loop.quit)
         loop.exec()
 
-    headless, gui, gaps, pauses, fps, dfps = [], [], [], [], [], []
+    headless, gui, gaps, pauses, fps, dfps, gui_cpu, trainer_cpu = [], [], [], [], [], [], [], []
     # Throughput: short headless and windowed runs alternate, so that the load other programs
     # put on the machine drifts the same way for both; the ratio is the median of per-pair
     # ratios.  (Measured without the probe timer below: waking the GUI 200 times a second
@@ -115,8 +115,13 @@ def gui_run(seconds: float, with_views: bool, rounds: int = 8):
         w.play()
         wait(250)  # ramp up
         s0, f0, d0, t0 = w.session.reports_seen, w.frames.plot_pacer.frames, diagram_paints[0], time.perf_counter()
+        c0, k0 = time.process_time(), process_cpu(w)
         wait(seconds * 1000)
         dt = time.perf_counter() - t0
+        gui_cpu.append((time.process_time() - c0) / dt)
+        k1 = process_cpu(w)
+        if k0 is not None and k1 is not None:
+            trainer_cpu.append((k1 - k0) / dt)
         gui.append((w.session.reports_seen - s0) / dt)
         fps.append((w.frames.plot_pacer.frames - f0) / dt)
         dfps.append((diagram_paints[0] - d0) / dt)
@@ -157,7 +162,17 @@ def gui_run(seconds: float, with_views: bool, rounds: int = 8):
     errors = [m for m in w.messages if m[0] == "error"]
     w.close()
     return {"hosted": hosted, "headless": headless, "gui": gui, "gaps": gaps, "pauses": pauses, "errors": errors,
-            "fps": fps, "diagram_fps": dfps}
+            "fps": fps, "diagram_fps": dfps, "gui_cpu": gui_cpu, "trainer_cpu": trainer_cpu}
+
+
+def process_cpu(w) -> float | None:
+    """Processor seconds the training process has used so far (Linux: /proc), or None."""
+    try:
+        pid = w.session.worker.process.pid
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except Exception:
+        return None
 
 
 COLD = r"""
@@ -245,6 +260,9 @@ def main() -> int:
     print(f"diagram frames while training at full speed: {dfps:.1f}/s   (target ≥ 30)  "
           f"{'OK' if dfps >= 30 else 'MISSED'}  median of {len(r['diagram_fps'])} runs; "
           f"plots: {statistics.median(r['fps']):.1f}/s")
+    print(f"processor time while training at full speed: the window's process {statistics.median(r['gui_cpu']):.2f} "
+          f"of a core (GUI thread, reader thread, painting), the training process "
+          f"{statistics.median(r['trainer_cpu']) if r['trainer_cpu'] else float('nan'):.2f}")
     print(f"pause latency:         median {pct(r['pauses'], 50):.1f} ms, max {max(r['pauses']):.1f} ms "
           f"(one display frame = 16.7 ms)")
     shown, ready = cold_start(args.starts, env)
