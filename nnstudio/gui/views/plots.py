@@ -80,6 +80,22 @@ class CompactAxis(pg.AxisItem):
     def tickStrings(self, values, scale, spacing):
         return [compact(v * scale, spacing * scale) for v in values]
 
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802,N803 (pyqtgraph's names)
+        """A vertical axis keeps its major numbers a line and a half apart (pyqtgraph puts at
+        least 2.25 intervals on any axis: "100 80 60 40 20 0" in 60 px overlapped)."""
+        levels = super().tickSpacing(minVal, maxVal, size)
+        dif = abs(maxVal - minVal)
+        if not levels or self.orientation not in ("left", "right") or not dif or size <= 0:
+            return levels
+        need = 1.5 * QtGui.QFontMetrics(self.style.get("tickFont") or self.font()).height()
+        major = levels[0][0]
+        steps = 0
+        while major * size / dif < need and steps < 30:
+            mantissa = major / 10 ** math.floor(math.log10(major))
+            major *= 2.5 if round(mantissa) == 2 else 2.0  # 1 → 2 → 5 → 10 → ...
+            steps += 1
+        return levels if major == levels[0][0] else [(major, 0)]
+
 
 class PlotsPanel(QtWidgets.QWidget):
     """Cost per mini-batch (thin), its moving mean, the per-epoch mean (bold); test accuracy."""
@@ -221,6 +237,10 @@ class PlotsPanel(QtWidgets.QWidget):
         text = next((t for t in labels if fm.horizontalAdvance(t) <= room), labels[-1])
         if text != axis.labelText:
             axis.setLabel(text)
+        # and only the major ticks' numbers on a short axis ("4 3 2 1 0" in 50 px touched)
+        level = 0 if room < 6 * fm.height() else 1
+        if axis.style["maxTextLevel"] != level:
+            axis.setStyle(maxTextLevel=level)
 
     def set_fast(self, fast: bool) -> None:
         """While training goes faster than the display, draw the bold curves without antialiasing

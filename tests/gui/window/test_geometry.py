@@ -80,10 +80,21 @@ def test_plot_ticks_stay_short_and_never_touch(qtbot):
     for a, b in zip(rects, rects[1:]):
         assert not a.intersects(b), [t for _r, _f, t in specs[2]]
     # a short plot's y label is shortened, never cut ("test accurac")
+    panel.resize(300, 330)  # (the cost plot ~50 px high, as at 1024×700 with the timeline)
+    qtbot.wait(50)
     for plot_widget in (panel.cost_plot, panel.accuracy_plot):
         pi = plot_widget.getPlotItem()
         text = pi.getAxis("left").labelText
         assert QtGui.QFontMetrics(pi.getAxis("left").label.font()).horizontalAdvance(text) <= pi.vb.height()
+        # ... and its numbers never touch
+        left = pi.getAxis("left")
+        img = QtGui.QImage(10, 10, QtGui.QImage.Format.Format_ARGB32)
+        p = QtGui.QPainter(img)
+        specs = left.generateDrawSpecs(p)
+        p.end()
+        rects = sorted((r for r, _flags, _text in specs[2]), key=lambda r: r.top())
+        assert all(not a.intersects(b) and b.top() - a.bottom() >= 2 for a, b in zip(rects, rects[1:])), \
+            [t for _r, _f, t in specs[2]]
     panel.resize(300, 900)
     qtbot.wait(50)
     assert panel.accuracy_plot.getPlotItem().getAxis("left").labelText == "test accuracy (%)"
