@@ -52,7 +52,7 @@ class DrawingPad(QtWidgets.QWidget):
         self._hover: QtCore.QPointF | None = None
         self._empty = True
         self._tablet_eraser = False  # erasing because the pen was turned round (its eraser end)
-        self.setMinimumSize(160, 160)
+        self.setMinimumSize(140, 140)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)

@@ -179,17 +179,16 @@ class DrawPanel(StudioView):
         box.addWidget(self.model_label)
 
         self._readouts = QtWidgets.QGridLayout()
-        self._readouts.setHorizontalSpacing(14)
+        self._readouts.setHorizontalSpacing(10)
         self._readouts.setVerticalSpacing(8)
         self._wide: tuple[bool, bool] | None = None  # (wide, teaching) as arranged
         self._arrange(wide=False)
 
         layout = QtWidgets.QHBoxLayout(self)
-        layout.setContentsMargins(10, 10, 10, 10)
-        layout.setSpacing(10)
+        layout.setContentsMargins(6, 10, 6, 10)
+        layout.setSpacing(8)  # (beside the lessons at 1024×700 the panel has ~600 px: it fits them, no sideways scrolling)
         layout.addWidget(self._tools_box, 0)
         layout.addWidget(self.pad, 3)
-        layout.addSpacing(6)
         layout.addLayout(self._readouts, 2)
 
         self.setFocusProxy(self.pad)

@@ -13,7 +13,8 @@ from nnstudio.gui.views.pad import DrawPanel
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
-DOCKS = [(700, 230), (700, 280), (950, 250), (950, 290), (1250, 330), (1250, 420), (600, 520)]
+DOCKS = [(700, 230), (700, 280), (950, 250), (950, 290), (1250, 330), (1250, 420), (600, 520),
+         (600, 330)]  # (the last: beside the lessons at 1024×700)
 
 
 def hosted(qtbot, width, height):
