@@ -148,6 +148,8 @@ class FrameClock(QtCore.QObject):
         w = self.session.worker
         self.pacer.worker = self.plot_pacer.worker = w
         fd = w.fileno()
+        if fd is not None and fd < 0:  # (a worker that has stopped: its pipe is closed)
+            fd = None
         if fd == self._notified_fd:
             return
         if self._notifier is not None:
