@@ -29,7 +29,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["NotARegularFile", "atomic_path", "check_writable", "file_kind", "open_regular", "sweep_leftovers"]
+__all__ = ["NotARegularFile", "atomic_path", "check_writable", "file_kind", "open_file_of", "open_regular",
+           "sweep_leftovers", "write_file"]
 
 #: a temporary file whose process is unknown (an older nnstudio's name) is stale after this long
 STALE_AGE = 3600.0
@@ -75,6 +76,40 @@ def open_regular(path):
     except BaseException:
         os.close(fd)
         raise
+
+
+def open_file_of(path, what: str, error: type[Exception]):
+    """:func:`open_regular`, every reason it fails said in one line: ``error("<name>: no such file")``,
+    "is a folder, not a <what>", "permission denied", "is a named pipe, not a <what>", "cannot be
+    opened (...)".  ``what`` names the file expected ("model file")."""
+    path = Path(path)
+    name = path.name or str(path)
+    try:
+        return open_regular(path)
+    except FileNotFoundError:
+        raise error(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{name}: is a folder, not a {what}") from None
+    except PermissionError:
+        raise error(f"{name}: permission denied") from None
+    except NotARegularFile as e:
+        raise error(f"{name}: is {e.kind}, not a {what}") from None
+    except (OSError, ValueError) as e:
+        raise error(f"{name}: cannot be opened ({getattr(e, 'strerror', None) or e})") from None
+
+
+def write_file(path, write, error: type[Exception]) -> Path:
+    """Write a file atomically (:func:`atomic_path`) with ``write(f)`` on its binary stream, flushed
+    to the disk; any OSError is ``error("<name>: could not save (...); any old file was kept")``."""
+    path = Path(path)
+    try:
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        raise error(f"{path.name}: could not save ({e.strerror or e}); any old file was kept") from None
+    return path
 
 
 def _umask() -> int:

@@ -19,14 +19,13 @@ file or is write-protected, keeping an existing file's mode.
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from nnstudio import limits
-from nnstudio._atomic import NotARegularFile, atomic_path, open_regular
+from nnstudio._atomic import open_file_of, write_file
 
 from .activations import ACTIVATIONS
 from .costs import COSTS
@@ -102,32 +101,14 @@ def save_model(network: Network, path, **metadata) -> Path:
     for l, (w, b) in enumerate(zip(network.weights, network.biases)):
         arrays[f"W{l}"] = np.ascontiguousarray(w)
         arrays[f"b{l}"] = np.ascontiguousarray(b)
-    try:
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-    except OSError as e:
-        raise ModelFileError(f"{name}: could not save ({e.strerror or e}); any old file was kept") from None
-    return path
+    return write_file(path, lambda f: np.savez_compressed(f, **arrays), ModelFileError)
 
 
 def load_model(path, *, with_metadata: bool = False):
     """Read a model file.  Returns the :class:`Network` (and its metadata dict if asked)."""
     path = Path(path)
     name = path.name or str(path)
-    try:
-        f = open_regular(path)
-    except FileNotFoundError:
-        raise ModelFileError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"{name}: is a folder, not a model file") from None
-    except PermissionError:
-        raise ModelFileError(f"{name}: permission denied") from None
-    except NotARegularFile as e:
-        raise ModelFileError(f"{name}: is {e.kind}, not a model file") from None
-    except (OSError, ValueError) as e:
-        raise ModelFileError(f"{name}: cannot be opened ({getattr(e, 'strerror', None) or e})") from None
+    f = open_file_of(path, "model file", ModelFileError)
     with f:
         try:
             head = f.read(8)

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from nnstudio import limits
-from nnstudio._atomic import NotARegularFile, atomic_path, open_regular
+from nnstudio._atomic import open_file_of, write_file
 from nnstudio.core import ACTIVATIONS, COSTS, INITS, Network
 from nnstudio.core.modelfile import ModelFileError, _Entries, _what_is
 from nnstudio.core.trainer import EpochReport
@@ -223,14 +223,7 @@ def save_run(path, run: Run) -> Path:
     if total > MAX_RUN_BYTES:
         raise RunFileError(f"{name}: cannot be saved: {total / 2**20:,.0f} MB, over the {MAX_RUN_BYTES // 2**20:,} MB "
                            "a run file may hold")
-    try:
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-    except OSError as e:
-        raise RunFileError(f"{name}: could not save ({e.strerror or e}); any old file was kept") from None
-    return path
+    return write_file(path, lambda f: np.savez_compressed(f, **arrays), RunFileError)
 
 
 # ====================================================================== reading
@@ -238,18 +231,7 @@ def load_run(path) -> Run:
     """Read a run file (checked before reading: see the module docstring)."""
     path = Path(path)
     name = path.name or str(path)
-    try:
-        f = open_regular(path)
-    except FileNotFoundError:
-        raise RunFileError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise RunFileError(f"{name}: is a folder, not a run file") from None
-    except PermissionError:
-        raise RunFileError(f"{name}: permission denied") from None
-    except NotARegularFile as e:
-        raise RunFileError(f"{name}: is {e.kind}, not a run file") from None
-    except (OSError, ValueError) as e:
-        raise RunFileError(f"{name}: cannot be opened ({getattr(e, 'strerror', None) or e})") from None
+    f = open_file_of(path, "run file", RunFileError)
     with f:
         try:
             size = os.fstat(f.fileno()).st_size
