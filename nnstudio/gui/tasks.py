@@ -12,7 +12,8 @@
 * :class:`QtRunner`: the session's runner (``nnstudio.session.runner``) on Tasks: the work in a
   thread, the answer on the GUI thread.
 
-The training loop is not a task: it has a worker of its own (``nnstudio.training.workers``).
+The training loop is not a task: it has a worker of its own (``nnstudio.training.workers``);
+:class:`PipeWatch` wakes the GUI when such a worker has something to say.
 """
 
 from __future__ import annotations
@@ -205,3 +206,37 @@ class QtRunner(QtCore.QObject):
 
     def running(self) -> int:
         return sum(t.isRunning() for t in self._tasks)
+
+
+class PipeWatch(QtCore.QObject):
+    """Call ``callback`` whenever a worker's file descriptor is readable (a ``QSocketNotifier``),
+    following the worker as it changes: :meth:`watch` with the worker's ``fileno()`` (None, or -1 for
+    a worker whose pipe is closed: nothing is watched)."""
+
+    def __init__(self, callback: Callable, parent=None):
+        super().__init__(parent)
+        self._callback = callback
+        self.notifier: QtCore.QSocketNotifier | None = None
+        self.fd: int | None = None
+
+    def watch(self, fd: int | None) -> None:
+        if fd is not None and fd < 0:  # (a stopped worker: Qt would warn of an invalid socket)
+            fd = None
+        if fd == self.fd:
+            return
+        self.stop()
+        self.fd = fd
+        if fd is not None:
+            self.notifier = QtCore.QSocketNotifier(fd, QtCore.QSocketNotifier.Type.Read, self)
+            self.notifier.activated.connect(self._callback)
+
+    def watching(self, fd: int | None) -> bool:
+        """Is ``fd`` (a worker's ``fileno()``) the one watched?"""
+        return (None if fd is not None and fd < 0 else fd) == self.fd
+
+    def stop(self) -> None:
+        if self.notifier is not None:
+            self.notifier.setEnabled(False)
+            self.notifier.deleteLater()
+            self.notifier = None
+        self.fd = None

@@ -29,6 +29,7 @@ import time
 import traceback
 
 from nnstudio.gui.qt import QtCore
+from nnstudio.gui.tasks import PipeWatch
 from nnstudio.training.loop import watch_rate
 
 log = logging.getLogger(__name__)
@@ -125,8 +126,7 @@ class FrameClock(QtCore.QObject):
         self.plot_pacer = FramePacer(worker=session.worker)
         self._painting = self.pacer  # the part whose frame the next paint belongs to
         self._delivered: dict[int, object] = {}  # id(view) -> the snapshot it has
-        self._notifier = None
-        self._notified_fd = None
+        self._watch = PipeWatch(self._readable, self)  # (the worker's pipe)
         self.timer = QtCore.QTimer(self)
         self.timer.setObjectName("displayTimer")
         self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
@@ -139,34 +139,20 @@ class FrameClock(QtCore.QObject):
 
     def stop(self) -> None:
         self.timer.stop()
-        if self._notifier is not None:
-            self._notifier.setEnabled(False)
-            self._notifier = None
+        self._watch.stop()
 
     def watch_worker(self) -> None:
         """Wake up when the worker has something to say (its file descriptor is readable)."""
         w = self.session.worker
         self.pacer.worker = self.plot_pacer.worker = w
-        fd = w.fileno()
-        if fd is not None and fd < 0:  # (a worker that has stopped: its pipe is closed)
-            fd = None
-        if fd == self._notified_fd:
-            return
-        if self._notifier is not None:
-            self._notifier.setEnabled(False)
-            self._notifier.deleteLater()
-            self._notifier = None
-        self._notified_fd = fd
-        if fd is not None:
-            self._notifier = QtCore.QSocketNotifier(fd, QtCore.QSocketNotifier.Type.Read, self)
-            self._notifier.activated.connect(self._readable)
+        self._watch.watch(w.fileno())
 
     def _readable(self, *_) -> None:
         try:
             self.session.poll()
         except Exception:  # never raise into Qt's event loop
             log.error("taking in the trainer's messages failed:\n%s", traceback.format_exc())
-        if self.session.worker.fileno() != self._notified_fd:  # (a new worker after the old one died)
+        if not self._watch.watching(self.session.worker.fileno()):  # (a new worker after the old one died)
             self.watch_worker()
 
     def mode(self) -> str:

@@ -10,10 +10,10 @@ pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateS
 def test_a_stopped_worker_is_not_watched(qtbot, make_window):
     w = make_window()
     frames = w.frames
-    assert frames._notifier is not None and frames._notifier.isEnabled()
+    assert frames._watch.notifier is not None and frames._watch.notifier.isEnabled()
     w.session.worker.stop()
     assert w.session.worker.fileno() in (None, -1)
     with qtbot.captureExceptions() as errors:
         frames.watch_worker()  # (Qt warned "QSocketNotifier: Invalid socket specified" for the closed pipe)
         frames.tick()
-    assert not errors and frames._notifier is None
+    assert not errors and frames._watch.notifier is None

@@ -23,6 +23,7 @@ import traceback
 
 from nnstudio.gui.qt import QtCore, QtGui, QtWidgets, Qt
 from nnstudio.gui.style import theme
+from nnstudio.gui.tasks import PipeWatch
 from nnstudio.gui.style.palette import app_palette
 from nnstudio.gui.views.compare.plots import ComparePlots, run_color
 from nnstudio.gui.views.diagram.canvas import DiagramCanvas
@@ -100,8 +101,7 @@ class CompareWindow(QtWidgets.QWidget):
         self._dark = True
         self._runs_dirty = self._plots_dirty = False
         self._plots_at = 0.0
-        self._notifier = None
-        self._notified_fd = None
+        self._watch = PipeWatch(self._poll, self)  # (the comparison's worker's pipe)
 
         self.intro = QtWidgets.QLabel(
             "<b>Compare runs</b> — a separate experiment: the studio's network is not changed. The runs start from "
@@ -340,17 +340,7 @@ class CompareWindow(QtWidgets.QWidget):
     def watch_worker(self) -> None:
         """Wake up when the comparison's worker has something to say."""
         w = self.comparison.worker
-        fd = None if w is None else w.fileno()
-        if fd == self._notified_fd:
-            return
-        if self._notifier is not None:
-            self._notifier.setEnabled(False)
-            self._notifier.deleteLater()
-            self._notifier = None
-        self._notified_fd = fd
-        if fd is not None:
-            self._notifier = QtCore.QSocketNotifier(fd, QtCore.QSocketNotifier.Type.Read, self)
-            self._notifier.activated.connect(self._poll)
+        self._watch.watch(None if w is None else w.fileno())
 
     def _poll(self, *_) -> None:
         try:
@@ -411,9 +401,7 @@ class CompareWindow(QtWidgets.QWidget):
 
     def shutdown(self) -> None:
         self.timer.stop()
-        if self._notifier is not None:
-            self._notifier.setEnabled(False)
-            self._notifier = None
+        self._watch.stop()
         self.comparison.shutdown()
 
 
