@@ -62,11 +62,15 @@ class StatusBar(QtWidgets.QStatusBar):
         self.refresh(force=True)
 
     def _set(self, lab: QtWidgets.QLabel, text: str) -> None:
-        if lab.text() != text:
-            wide = lab.sizeHint().width()
+        if lab.text() == text:
+            return
+        if not self._message:  # (every frame while training: no text measured)
             lab.setText(text)
-            if self._message and lab.sizeHint().width() != wide:  # (the room left for the message changed)
-                self._show_fitted()
+            return
+        wide = lab.sizeHint().width()
+        lab.setText(text)
+        if lab.sizeHint().width() != wide:  # (the room left for the message changed)
+            self._show_fitted()
 
     def refresh(self, force: bool = False) -> None:
         """Show the session's state (cheap when nothing changed)."""
