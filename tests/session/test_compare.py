@@ -9,16 +9,13 @@ import time
 
 import numpy as np
 import pytest
+from helpers_session import same
 
 from nnstudio.core import Network, Trainer
 from nnstudio.session import SessionError
 from nnstudio.session.compare import PRESETS, Comparison, parse_values
 from nnstudio.training.lockstep import LockstepTrainer
 from nnstudio.training.workers import InlineWorker, ProcessWorker
-
-
-def same(a, b) -> bool:
-    return tuple(a.sizes) == tuple(b.sizes) and all(np.array_equal(p, q) for p, q in zip(a.params, b.params))
 
 
 @pytest.fixture

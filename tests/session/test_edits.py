@@ -4,35 +4,15 @@ weights (inline and in a real training process), and the edited network is the o
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
+from helpers_session import poll_until, pump, same
 
 from nnstudio.components.ablation import is_switched_off, switch_off
 from nnstudio.core import Network, Trainer, load_model
 from nnstudio.session import Session
 from nnstudio.session.edits import EditError, NeuronEdit
-from nnstudio.training.workers import InlineWorker, ProcessWorker
-
-
-def same(a, b) -> bool:
-    return tuple(a.sizes) == tuple(b.sizes) and all(np.array_equal(p, q) for p, q in zip(a.params, b.params))
-
-
-def pump(s, n=3):
-    for _ in range(n):
-        s.poll()
-
-
-@pytest.fixture
-def session():
-    s = Session(worker=InlineWorker(steps_per_drain=400))
-    s.start_worker()
-    s.start("mnist-sample")
-    s.poll()
-    yield s
-    s.shutdown()
+from nnstudio.training.workers import ProcessWorker
 
 
 def test_dragging_a_bias_moves_exactly_that_neurons_z_by_the_dragged_amount(session):
@@ -200,16 +180,6 @@ def test_editing_a_running_network_pauses_it_first(session):
     s.edit_neuron(1, 1, bias_shift=0.5)
     pump(s)
     assert s.run_state == "paused"
-
-
-def poll_until(s, cond, timeout=30.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        s.poll()
-        if cond():
-            return
-        time.sleep(0.01)
-    raise AssertionError("timed out")
 
 
 def test_a_training_process_trains_on_from_the_edited_weights():

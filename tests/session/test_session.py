@@ -6,15 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers_http import make_idx_folder
+from helpers_session import pump, same
 
 from nnstudio._resources import shipped_model_path
 from nnstudio.core import Network, load_model, save_model
 from nnstudio.session import Events, InputExample, Session, SessionError
-from nnstudio.training.workers import InlineWorker
-
-
-def same(a, b) -> bool:
-    return tuple(a.sizes) == tuple(b.sizes) and all(np.array_equal(p, q) for p, q in zip(a.params, b.params))
 
 
 class Log:
@@ -30,21 +26,6 @@ class Log:
 
     def of(self, name):
         return [a for n, a in self.events if n == name]
-
-
-@pytest.fixture
-def session():
-    s = Session(worker=InlineWorker(steps_per_drain=400))
-    s.start_worker()
-    s.start("mnist-sample")
-    s.poll()
-    yield s
-    s.shutdown()
-
-
-def pump(s, n=3):
-    for _ in range(n):
-        s.poll()
 
 
 def test_events_call_their_listeners_in_order_and_survive_a_failing_one(caplog):

@@ -6,29 +6,14 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
-import numpy as np
 import pytest
+from helpers_session import poll_until, same
 
 from nnstudio.core import Network, save_model
 from nnstudio.limits import LimitError, check_network
 from nnstudio.session import Session, SessionError
 from nnstudio.training.workers import InlineWorker, ProcessWorker
-
-
-def same(a, b) -> bool:
-    return tuple(a.sizes) == tuple(b.sizes) and all(np.array_equal(p, q) for p, q in zip(a.params, b.params))
-
-
-def poll_until(s, cond, timeout=30.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        s.poll()
-        if cond():
-            return
-        time.sleep(0.01)
-    raise AssertionError("timed out")
 
 
 @pytest.fixture

@@ -7,16 +7,12 @@ changed by the comparison itself."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from helpers_session import same
 
 from nnstudio.gui.qt import QtCore, Qt
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support (propagateSizeHints|raise)")
-
-
-def same(a, b) -> bool:
-    return tuple(a.sizes) == tuple(b.sizes) and all(np.array_equal(p, q) for p, q in zip(a.params, b.params))
 
 
 def click(qtbot, button):
